@@ -1,0 +1,122 @@
+/**
+ * Renderer <-> main contract for slides. Pure TypeScript: no Node, no DOM, no electron.
+ * Both hosts (Electron protocol.handle on glassbox://app/ and the HTTP host) serve the SAME
+ * fetch-style handler, so the renderer only ever uses the relative URLs built here.
+ */
+
+export type MppSourceDTO = 'vendor' | 'tiff-resolution' | 'user';
+
+export interface LevelDTO {
+  width: number;
+  height: number;
+  downsample: number;
+  tileWidth: number;
+  tileHeight: number;
+}
+
+export interface SlideInfoDTO {
+  /** opaque id (never a path); valid only while the slide is open in this host */
+  id: string;
+  /** file name only (no directories) for display */
+  name: string;
+  format: string;
+  vendor: string | null;
+  width: number;
+  height: number;
+  levels: LevelDTO[];
+  mpp: { x: number; y: number; source: MppSourceDTO } | null;
+  objectivePower: number | null;
+  associatedImages: string[];
+  compression: string;
+  pixel: { channels: number; bitsPerSample: number; sampleFormat: string; photometric: string };
+  hasIccProfile: boolean;
+  /** namespaced vendor metadata ('aperio.MPP', 'tiff.ImageDescription', …) */
+  properties: Record<string, string>;
+  /** Deep Zoom descriptor URL (relative) for any OpenSeadragon client */
+  dziUrl: string;
+}
+
+export interface OpenSlideRequest {
+  /** absolute path on the host machine */
+  path: string;
+}
+
+export interface SetMppRequest {
+  /** null clears the override */
+  mpp: { x: number; y: number } | null;
+}
+
+export interface RecentFileDTO {
+  path: string;
+  name: string;
+  openedAt: string; // ISO 8601
+}
+
+export interface HostInfoDTO {
+  app: 'glassbox';
+  version: string;
+  host: 'electron' | 'http';
+}
+
+/** Error envelope on the wire: { error: { code, message } } with an HTTP status. */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'UNSUPPORTED_FORMAT'
+  | 'CORRUPT'
+  | 'UNSUPPORTED'
+  | 'LIMIT'
+  | 'OUT_OF_RANGE'
+  | 'ABORTED'
+  | 'INTERNAL';
+
+export interface ErrorDTO {
+  error: { code: ErrorCode; message: string };
+}
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  UNSUPPORTED_FORMAT: 415,
+  CORRUPT: 422,
+  UNSUPPORTED: 415,
+  LIMIT: 413,
+  OUT_OF_RANGE: 404,
+  ABORTED: 499,
+  INTERNAL: 500,
+};
+
+/** The slide service as the renderer sees it (implemented in main/services, reached over the transport). */
+export interface SlideService {
+  open(req: OpenSlideRequest): Promise<SlideInfoDTO>;
+  list(): Promise<SlideInfoDTO[]>;
+  get(id: string): Promise<SlideInfoDTO>;
+  close(id: string): Promise<void>;
+  setMpp(id: string, req: SetMppRequest): Promise<SlideInfoDTO>;
+  recent(): Promise<RecentFileDTO[]>;
+  hostInfo(): Promise<HostInfoDTO>;
+}
+
+/** Slide ids: opaque, URL-safe. */
+export const SLIDE_ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** URL space (all relative to the host origin). */
+export const urls = {
+  api: '/api',
+  hostInfo: () => '/api/host',
+  slides: () => '/api/slides', // GET list; POST {path} opens
+  recent: () => '/api/recent',
+  slide: (id: string) => `/api/slides/${id}`, // GET info; DELETE closes
+  mpp: (id: string) => `/api/slides/${id}/mpp`, // PUT {mpp}
+  /** standard Deep Zoom: powers-of-two pyramid, tile size/overlap in the .dzi */
+  dzi: (id: string) => `/api/slides/${id}.dzi`,
+  dziTile: (id: string, level: number, col: number, row: number, format = 'jpeg') =>
+    `/api/slides/${id}_files/${level}/${col}_${row}.${format}`,
+  /** the file's real levels (level 0 = full resolution), native tile grid */
+  nativeTile: (id: string, level: number, col: number, row: number) =>
+    `/api/slides/${id}/levels/${level}/${col}_${row}.jpeg`,
+  associated: (id: string, name: string) => `/api/slides/${id}/associated/${encodeURIComponent(name)}.jpeg`,
+  /** region in level-0 coords, w×h at level (PNG) */
+  region: (id: string, r: { x: number; y: number; w: number; h: number; level: number }) =>
+    `/api/slides/${id}/region.png?x=${r.x}&y=${r.y}&w=${r.w}&h=${r.h}&level=${r.level}`,
+} as const;
