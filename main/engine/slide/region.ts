@@ -1,0 +1,124 @@
+/**
+ * OpenSlide read_region over a level's tile grid: (x, y) in level-0 pixels, w×h pixels at the level,
+ * white (255,255,255) outside the slide. Decoded tiles are kept in a small byte-bounded LRU so that
+ * neighbouring regions do not decode the same tile twice.
+ *
+ * Off-grid origins: at a level whose downsample does not divide x (or y), the region starts at a fractional
+ * level coordinate x/ds. OpenSlide paints the tiles through cairo translated by that fraction, i.e. pixman's
+ * bilinear filter with 7-bit weights; we do the same (bilinearAt below) rather than flooring the
+ * coordinate, so off-grid regions match OpenSlide's (test/slides/openslide.test.ts "off-grid").
+ */
+import { SlideError, type RgbImage } from './types.js';
+import { LIMITS, throwIfAborted } from '../tiff/index.js';
+import type { LevelSource } from './levels.js';
+
+export class TileCache {
+  private readonly map = new Map<string, RgbImage>();
+  private readonly inflight = new Map<string, Promise<RgbImage>>();
+  private bytes = 0;
+  constructor(private readonly budget: number) {}
+
+  get(key: string, load: () => Promise<RgbImage>): Promise<RgbImage> {
+    const hit = this.map.get(key);
+    if (hit) { this.map.delete(key); this.map.set(key, hit); return Promise.resolve(hit); }
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = load().then((img) => {
+        this.put(key, img);
+        return img;
+      }).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+
+  private put(key: string, img: RgbImage): void {
+    const size = img.data.byteLength;
+    if (size > this.budget / 4) return;
+    this.map.set(key, img);
+    this.bytes += size;
+    for (const [k, v] of this.map) {
+      if (this.bytes <= this.budget) break;
+      this.map.delete(k);
+      this.bytes -= v.data.byteLength;
+    }
+  }
+
+  clear(): void { this.map.clear(); this.bytes = 0; }
+}
+
+const PARALLEL = 8;
+
+export async function readRegionFrom(
+  path: string, l: LevelSource, level: number, downsample: number,
+  x: number, y: number, w: number, h: number, cache: TileCache, signal?: AbortSignal,
+): Promise<RgbImage> {
+  if (![x, y].every(Number.isFinite) || !Number.isInteger(w) || !Number.isInteger(h) || w < 0 || h < 0) {
+    throw new SlideError('OUT_OF_RANGE', `${path}: invalid region x=${x} y=${y} w=${w} h=${h} (w, h must be integers ≥ 0)`);
+  }
+  if (w * h > LIMITS.maxRegionPixels) {
+    throw new SlideError('LIMIT', `${path}: region ${w}×${h} px exceeds the ${LIMITS.maxRegionPixels}-pixel limit`);
+  }
+  // level coordinates of the region's top-left (the epsilon absorbs float noise in x / downsample)
+  const lx = Math.floor(x / downsample + 1e-6), ly = Math.floor(y / downsample + 1e-6);
+  const fx = Math.max(0, x / downsample - lx), fy = Math.max(0, y / downsample - ly);
+  // pixman's bilinear weights: 7 bits, truncated
+  const dx = Math.floor(fx * 128 + 1e-6) & 127, dy = Math.floor(fy * 128 + 1e-6) & 127;
+  if (dx === 0 && dy === 0) return readLevelRect(path, l, level, lx, ly, w, h, cache, signal);
+  const src = await readLevelRect(path, l, level, lx, ly, w + 1, h + 1, cache, signal);
+  return { data: bilinearAt(src.data, w + 1, w, h, dx, dy), width: w, height: h };
+}
+
+/**
+ * out(i, j) = the 2×2 neighbourhood at (i, j) of `src` (stride srcW, RGB) weighted by 7-bit fractions
+ * dx, dy (0..127), as pixman's bilinear filter computes it: (Σ v·wx·wy) >> 14.
+ */
+export function bilinearAt(src: Uint8Array, srcW: number, w: number, h: number, dx: number, dy: number): Uint8Array {
+  const out = new Uint8Array(w * h * 3);
+  const w00 = (128 - dx) * (128 - dy), w10 = dx * (128 - dy), w01 = (128 - dx) * dy, w11 = dx * dy;
+  const row = srcW * 3;
+  for (let j = 0; j < h; j++) {
+    let si = j * row, di = j * w * 3;
+    for (let i = 0; i < w * 3; i++, si++, di++) {
+      out[di] = (src[si] * w00 + src[si + 3] * w10 + src[si + row] * w01 + src[si + row + 3] * w11) >> 14;
+    }
+  }
+  return out;
+}
+
+/** The level-coordinate rectangle (lx, ly, w, h), white outside the level. */
+async function readLevelRect(
+  path: string, l: LevelSource, level: number, lx: number, ly: number, w: number, h: number,
+  cache: TileCache, signal?: AbortSignal,
+): Promise<RgbImage> {
+  const out = new Uint8Array(w * h * 3).fill(255);
+  const x0 = Math.max(lx, 0), y0 = Math.max(ly, 0);
+  const x1 = Math.min(lx + w, l.width), y1 = Math.min(ly + h, l.height);
+  if (x0 >= x1 || y0 >= y1) return { data: out, width: w, height: h };
+  const c0 = Math.floor(x0 / l.tileWidth), c1 = Math.floor((x1 - 1) / l.tileWidth);
+  const r0 = Math.floor(y0 / l.tileHeight), r1 = Math.floor((y1 - 1) / l.tileHeight);
+  const jobs: Array<[number, number]> = [];
+  for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) jobs.push([c, r]);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const [c, r] = jobs[next++];
+      throwIfAborted(signal, `${path}: readRegion`);
+      // no signal inside the shared load: one caller's abort must not fail another's wait on the same tile
+      const t = await cache.get(`${level}/${c}/${r}`, () => l.readTile(c, r));
+      // intersection of this tile with the region, in level coordinates
+      const tx = c * l.tileWidth, ty = r * l.tileHeight;
+      const ix0 = Math.max(x0, tx), iy0 = Math.max(y0, ty);
+      const ix1 = Math.min(x1, tx + t.width), iy1 = Math.min(y1, ty + t.height);
+      if (ix0 >= ix1) continue;
+      const rowBytes = (ix1 - ix0) * 3;
+      for (let yy = iy0; yy < iy1; yy++) {
+        const si = ((yy - ty) * t.width + (ix0 - tx)) * 3;
+        out.set(t.data.subarray(si, si + rowBytes), ((yy - ly) * w + (ix0 - lx)) * 3);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, worker));
+  throwIfAborted(signal, `${path}: readRegion`);
+  return { data: out, width: w, height: h };
+}
