@@ -3,18 +3,33 @@
  * Only native things go over IPC; everything else is fetch() against the shared handler.
  */
 export interface GlassboxBridge {
-  /** shows the native open dialog; resolves to the chosen path or null */
+  /** shows the native open dialog; resolves to the chosen path (granted for opening) or null */
   showOpenDialog(): Promise<string | null>;
-  /** absolute path of a dropped File (Electron webUtils.getPathForFile) */
+  /**
+   * Absolute path of a dropped File (Electron webUtils.getPathForFile; '' for a File that is not a real file on disk).
+   * It also tells the main process (synchronously, on IPC_CHANNELS.droppedPath) that the user dropped this path,
+   * which is what allows glassbox://app/api/slides to open it: the Electron host opens only paths the user chose
+   * (open dialog, drag-and-drop, command line / OS open-file, recent list) and answers 403 FORBIDDEN otherwise.
+   */
   pathForFile(file: File): string;
-  /** menu commands from the native menu: 'open', 'open-recent:<path>', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'about' */
+  /** menu commands from the native menu: 'open', 'open-recent:<path>', 'close', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'fullscreen', 'about', 'shortcuts' */
   onMenu(listener: (command: string) => void): () => void;
 }
 
 export const IPC_CHANNELS = {
   showOpenDialog: 'glassbox:show-open-dialog',
   menu: 'glassbox:menu',
+  /** preload → main (sendSync): the path of a real dropped file, to grant opening it; returns true if granted */
+  droppedPath: 'glassbox:dropped-path',
 } as const;
 
 export const APP_SCHEME = 'glassbox';
 export const APP_ORIGIN = 'glassbox://app';
+
+/**
+ * The one Content-Security-Policy both hosts send with the app's HTML (renderer/index.html repeats it as a meta tag,
+ * minus frame-ancestors, which only works as a header). style-src needs 'unsafe-inline' for Svelte's dynamic
+ * style attributes and OpenSeadragon's inline styles; scripts are 'self' only.
+ */
+export const APP_CSP =
+  "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -61,6 +61,7 @@ export interface HostInfoDTO {
 /** Error envelope on the wire: { error: { code, message } } with an HTTP status. */
 export type ErrorCode =
   | 'BAD_REQUEST'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'UNSUPPORTED_FORMAT'
   | 'CORRUPT'
@@ -76,6 +77,7 @@ export interface ErrorDTO {
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   UNSUPPORTED_FORMAT: 415,
   CORRUPT: 422,

@@ -1,0 +1,4 @@
+export * from './slide-service.js';
+export * from './errors.js';
+export * from './recent.js';
+export * from './dto.js';

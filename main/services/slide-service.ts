@@ -1,0 +1,173 @@
+/**
+ * SlideService (contract) over the slide engine: a registry of open slides under opaque random ids (one per open:
+ * the same file opened twice shares one Slide, closed with its last id)
+ * (only these are ever served), mpp overrides, recent files, DTO mapping, error mapping.
+ */
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import type { HostInfoDTO, OpenSlideRequest, RecentFileDTO, SetMppRequest, SlideInfoDTO, SlideService } from '../contract/slides.js';
+import { SLIDE_ID_RE } from '../contract/slides.js';
+import type { Mpp, OpenSlideOptions, Slide } from '../engine/slide/types.js';
+import { SlideTiler, TileCache, type TileCacheOptions, type TilerOptions } from '../engine/tiles/index.js';
+import { ServiceError } from './errors.js';
+import { toSlideInfoDTO } from './dto.js';
+import { RecentFiles } from './recent.js';
+
+export type OpenSlideFn = (path: string, opts?: OpenSlideOptions) => Promise<Slide>;
+
+export interface SlideServiceDeps {
+  host: HostInfoDTO['host'];
+  version?: string;
+  /** where recent.json lives; undefined keeps the list in memory */
+  configDir?: string;
+  /** the engine's openSlide (injectable for tests) */
+  openSlide?: OpenSlideFn;
+  /** Deep Zoom tile size / overlap / JPEG quality (default: tileSize 'native' — the file's tiles, passed through) */
+  tiles?: TilerOptions;
+  cache?: TileCacheOptions;
+  /**
+   * May this (absolute, resolved) path be opened? Undefined allows any path (the HTTP host: its guard
+   * blocks cross-site use). The Electron host passes its allow-list of paths the user chose.
+   */
+  authorizeOpen?: (path: string) => boolean | Promise<boolean>;
+}
+
+/** One opened file, shared by every open of the same path; closed when the last open of it is closed. */
+interface Shared {
+  path: string;
+  slide: Slide;
+  tiler: SlideTiler;
+  refs: number;
+}
+
+/** One open (one client's handle): its own id over a shared slide, so one client's DELETE never breaks another's. */
+interface Entry {
+  id: string;
+  path: string;
+  shared: Shared;
+  slide: Slide;
+  tiler: SlideTiler;
+  mppOverride: { x: number; y: number } | null;
+}
+
+async function defaultOpenSlide(path: string, opts?: OpenSlideOptions): Promise<Slide> {
+  const mod = (await import('../engine/slide/index.js')) as { openSlide: OpenSlideFn };
+  return mod.openSlide(path, opts);
+}
+
+export function newSlideId(): string {
+  return randomBytes(16).toString('base64url'); // 22 chars of [A-Za-z0-9_-]
+}
+
+export class SlideServiceImpl implements SlideService {
+  private readonly slides = new Map<string, Entry>();
+  private readonly files = new Map<string, Shared>();
+  private readonly opening = new Map<string, Promise<Shared>>();
+  readonly cache: TileCache;
+  readonly recentFiles: RecentFiles;
+  private readonly openFn: OpenSlideFn;
+
+  constructor(private readonly deps: SlideServiceDeps) {
+    this.cache = new TileCache(deps.cache);
+    this.recentFiles = new RecentFiles(deps.configDir);
+    this.openFn = deps.openSlide ?? defaultOpenSlide;
+  }
+
+  async open(req: OpenSlideRequest): Promise<SlideInfoDTO> {
+    if (!req || typeof req.path !== 'string' || req.path.length === 0) throw new ServiceError('BAD_REQUEST', 'open: "path" must be a non-empty string');
+    if (req.path.includes('\0')) throw new ServiceError('BAD_REQUEST', 'open: "path" contains a NUL byte');
+    if (!isAbsolute(req.path)) throw new ServiceError('BAD_REQUEST', `open: "path" must be absolute (got '${req.path}')`);
+    const path = resolve(req.path);
+    if (this.deps.authorizeOpen && !(await this.deps.authorizeOpen(path))) {
+      throw new ServiceError('FORBIDDEN', `open: '${path}' was not chosen by the user (open it with File ▸ Open, drag-and-drop, the recent list or the command line)`);
+    }
+    let shared = this.files.get(path); // the same file again: the same slide, a new id
+    while (!shared) {
+      let pending = this.opening.get(path);
+      if (!pending) {
+        pending = (async () => {
+          const slide = await this.openFn(path);
+          const tiler = new SlideTiler(slide, this.cache, newSlideId(), { tileSize: 'native', ...this.deps.tiles });
+          const fresh: Shared = { path, slide, tiler, refs: 0 };
+          this.files.set(path, fresh);
+          return fresh;
+        })().finally(() => this.opening.delete(path));
+        this.opening.set(path, pending);
+      }
+      const opened = await pending;
+      // closed again while this call waited (its last other holder let go): open it afresh
+      if (this.files.get(path) === opened) shared = opened;
+    }
+    shared.refs++;
+    const entry: Entry = { id: newSlideId(), path, shared, slide: shared.slide, tiler: shared.tiler, mppOverride: null };
+    this.slides.set(entry.id, entry);
+    await this.recentFiles.add(path).catch(() => {
+      /* a read-only config dir must not stop a slide from opening */
+    });
+    return this.dto(entry);
+  }
+
+  async list(): Promise<SlideInfoDTO[]> {
+    return [...this.slides.values()].map((e) => this.dto(e));
+  }
+
+  async get(id: string): Promise<SlideInfoDTO> {
+    return this.dto(this.entry(id));
+  }
+
+  async close(id: string): Promise<void> {
+    const e = this.entry(id);
+    this.slides.delete(id);
+    if (--e.shared.refs > 0) return; // another open of the same file still uses it
+    if (this.files.get(e.path) === e.shared) this.files.delete(e.path);
+    e.shared.tiler.dispose();
+    await e.shared.slide.close();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.slides.keys()].map((id) => this.close(id)));
+  }
+
+  async setMpp(id: string, req: SetMppRequest): Promise<SlideInfoDTO> {
+    const e = this.entry(id);
+    if (!req || !('mpp' in req)) throw new ServiceError('BAD_REQUEST', 'setMpp: body must be {"mpp": {"x": number, "y": number} | null}');
+    if (req.mpp === null) e.mppOverride = null;
+    else {
+      const { x, y } = req.mpp;
+      for (const [k, v] of Object.entries({ x, y })) {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1000) throw new ServiceError('BAD_REQUEST', `setMpp: mpp.${k} must be a number in (0, 1000] µm/px (got ${v})`);
+      }
+      e.mppOverride = { x, y };
+    }
+    return this.dto(e);
+  }
+
+  recent(): Promise<RecentFileDTO[]> {
+    return this.recentFiles.list();
+  }
+
+  async hostInfo(): Promise<HostInfoDTO> {
+    return { app: 'glassbox', version: this.deps.version ?? '0.1.0', host: this.deps.host };
+  }
+
+  /** The tiler of an open slide (transport uses it for tiles, regions, associated images). */
+  tiler(id: string): SlideTiler {
+    return this.entry(id).tiler;
+  }
+
+  mpp(id: string): Mpp | null {
+    const e = this.entry(id);
+    return e.mppOverride ? { ...e.mppOverride, source: 'user' } : e.slide.properties.mpp;
+  }
+
+  private entry(id: string): Entry {
+    if (typeof id !== 'string' || !SLIDE_ID_RE.test(id)) throw new ServiceError('BAD_REQUEST', `invalid slide id '${String(id).slice(0, 80)}'`);
+    const e = this.slides.get(id);
+    if (!e) throw new ServiceError('NOT_FOUND', `no open slide with id '${id}' (open it first)`);
+    return e;
+  }
+
+  private dto(e: Entry): SlideInfoDTO {
+    return toSlideInfoDTO(e.id, e.path, e.slide.properties, this.mpp(e.id));
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The ONE fetch-style handler behind both hosts (Electron protocol.handle and app/server):
+ * the /api/* URL space of main/contract/slides.ts plus, optionally, static renderer files.
+ */
+import type { SlideServiceImpl } from '../services/slide-service.js';
+import { HttpError, bytes, error, fromException, json, noContent, text } from './respond.js';
+import { serveStatic } from './static.js';
+import { associatedName, index, mppBody, openBody, parse, readJson, regionQuery, slideId } from './validate.js';
+
+export interface HandlerDeps {
+  service: SlideServiceImpl;
+  /** built renderer (dist/renderer); undefined serves the API alone */
+  staticDir?: string;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+interface Ctx {
+  req: Request;
+  url: URL;
+  m: RegExpMatchArray;
+  signal: AbortSignal;
+}
+interface Route {
+  re: RegExp;
+  methods: Partial<Record<Method, (c: Ctx) => Promise<Response>>>;
+}
+
+const SEG = '([^/]+)';
+
+export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
+  const svc = deps.service;
+  const id = (c: Ctx) => parse(slideId, c.m[1], 'slide id');
+  const ints = (c: Ctx, from: number, names: string[]) => names.map((n, i) => parse(index, c.m[from + i], n));
+
+  const routes: Route[] = [
+    { re: /^\/api\/host$/, methods: { GET: async () => json(await svc.hostInfo()) } },
+    { re: /^\/api\/recent$/, methods: { GET: async () => json(await svc.recent()) } },
+    {
+      re: /^\/api\/slides$/,
+      methods: {
+        GET: async () => json(await svc.list()),
+        POST: async (c) => json(await svc.open(parse(openBody, await readJson(c.req), 'open'))),
+      },
+    },
+    {
+      re: new RegExp(`^/api/slides/${SEG}\\.dzi$`),
+      methods: { GET: async (c) => text(svc.tiler(id(c)).dziXml(), 'application/xml; charset=utf-8', 'no-cache') },
+    },
+    {
+      re: new RegExp(`^/api/slides/([^/]+)_files/${SEG}/${SEG}_${SEG}\\.([A-Za-z0-9]+)$`),
+      methods: {
+        GET: async (c) => {
+          const sid = id(c);
+          const [level, col, row] = ints(c, 2, ['level', 'col', 'row']);
+          if (c.m[5] !== 'jpeg' && c.m[5] !== 'jpg') throw new HttpError('NOT_FOUND', `tile format '${c.m[5]}' is not served (jpeg only)`);
+          return bytes(await svc.tiler(sid).dziTile(level, col, row, c.signal), 'image/jpeg');
+        },
+      },
+    },
+    {
+      re: new RegExp(`^/api/slides/${SEG}/levels/${SEG}/${SEG}_${SEG}\\.jpeg$`),
+      methods: {
+        GET: async (c) => {
+          const sid = id(c);
+          const [level, col, row] = ints(c, 2, ['level', 'col', 'row']);
+          return bytes(await svc.tiler(sid).nativeTile(level, col, row, c.signal), 'image/jpeg');
+        },
+      },
+    },
+    {
+      re: new RegExp(`^/api/slides/${SEG}/associated/${SEG}\\.jpeg$`),
+      methods: {
+        GET: async (c) => {
+          const sid = id(c);
+          let raw: string;
+          try {
+            raw = decodeURIComponent(c.m[2]);
+          } catch {
+            throw new HttpError('BAD_REQUEST', 'associated image name: malformed percent-encoding');
+          }
+          const name = parse(associatedName, raw, 'associated image name');
+          return bytes(await svc.tiler(sid).associated(name, c.signal), 'image/jpeg');
+        },
+      },
+    },
+    {
+      re: new RegExp(`^/api/slides/${SEG}/region\\.png$`),
+      methods: {
+        GET: async (c) => {
+          const sid = id(c);
+          const q = parse(regionQuery, Object.fromEntries(c.url.searchParams), 'region');
+          const png = await svc.tiler(sid).regionPng(q.x, q.y, q.level, q.w, q.h, c.signal);
+          return bytes(png, 'image/png');
+        },
+      },
+    },
+    {
+      re: new RegExp(`^/api/slides/${SEG}/mpp$`),
+      methods: { PUT: async (c) => json(await svc.setMpp(id(c), parse(mppBody, await readJson(c.req), 'mpp'))) },
+    },
+    {
+      re: new RegExp(`^/api/slides/${SEG}$`),
+      methods: {
+        GET: async (c) => json(await svc.get(id(c))),
+        DELETE: async (c) => {
+          await svc.close(id(c));
+          return noContent();
+        },
+      },
+    },
+  ];
+
+  return async function handle(req: Request): Promise<Response> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return error('BAD_REQUEST', 'malformed URL');
+    }
+    const method = req.method.toUpperCase();
+    const head = method === 'HEAD';
+    try {
+      const path = url.pathname;
+      if (path === '/api' || path.startsWith('/api/')) {
+        for (const r of routes) {
+          const m = path.match(r.re);
+          if (!m) continue;
+          const fn = r.methods[(head ? 'GET' : method) as Method];
+          if (!fn) {
+            const allow = Object.keys(r.methods).join(', ');
+            throw new HttpError('BAD_REQUEST', `method ${method} is not allowed on ${path} (allowed: ${allow})`, 405, { Allow: allow });
+          }
+          const res = await fn({ req, url, m, signal: req.signal });
+          return head ? new Response(null, { status: res.status, headers: res.headers }) : res;
+        }
+        throw new HttpError('NOT_FOUND', `no such API route: ${method} ${path}`);
+      }
+      if (!deps.staticDir) throw new HttpError('NOT_FOUND', `not found: ${path} (no renderer build is served)`);
+      if (method !== 'GET' && !head) throw new HttpError('BAD_REQUEST', `method ${method} is not allowed on static files`, 405, { Allow: 'GET, HEAD' });
+      const res = await serveStatic(deps.staticDir, path);
+      return head ? new Response(null, { status: res.status, headers: res.headers }) : res;
+    } catch (e) {
+      if (e instanceof HttpError) return error(e.code, e.message, e.status, e.headers);
+      return fromException(e);
+    }
+  };
+}

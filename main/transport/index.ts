@@ -1,0 +1,2 @@
+export { createHandler, type HandlerDeps } from './handler.js';
+export { CSP } from './respond.js';

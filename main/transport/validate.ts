@@ -1,0 +1,72 @@
+/** zod schemas for every input of the API. */
+import { z } from 'zod';
+import { SLIDE_ID_RE } from '../contract/slides.js';
+import { HttpError } from './respond.js';
+
+export const MAX_JSON_BYTES = 64 * 1024;
+export const MAX_INT = 2 ** 31 - 1;
+
+export const slideId = z.string().regex(SLIDE_ID_RE, 'invalid slide id (expected 8-64 characters of A-Z a-z 0-9 _ -)');
+/** a path segment holding a non-negative integer */
+export const index = z
+  .string()
+  .regex(/^\d{1,10}$/, 'must be a non-negative integer')
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(MAX_INT));
+const intParam = z
+  .string()
+  .regex(/^-?\d{1,10}$/, 'must be an integer')
+  .transform(Number)
+  .pipe(z.number().int().min(-MAX_INT).max(MAX_INT));
+export const associatedName = z.string().regex(/^[A-Za-z0-9 _.-]{1,64}$/, 'invalid associated image name');
+
+export const regionQuery = z.object({
+  x: intParam,
+  y: intParam,
+  w: index.pipe(z.number().int().min(1, 'must be ≥ 1').max(16384, 'must be ≤ 16384')),
+  h: index.pipe(z.number().int().min(1, 'must be ≥ 1').max(16384, 'must be ≤ 16384')),
+  level: index,
+});
+
+export const openBody = z.object({ path: z.string().min(1, 'must not be empty').max(4096, 'is too long') });
+
+const positive = z.number().finite().positive('must be > 0').max(1000, 'must be ≤ 1000 µm/px');
+export const mppBody = z.object({ mpp: z.union([z.null(), z.object({ x: positive, y: positive })]) });
+
+function describe(err: z.ZodError, what: string): string {
+  return `${what}: ` + err.issues.map((i) => (i.path.length ? `${i.path.join('.')} ${i.message}` : i.message)).join('; ');
+}
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError('BAD_REQUEST', describe(r.error, what));
+  return r.data;
+}
+
+/** Reads a JSON body with a size limit; malformed JSON is a 400. */
+export async function readJson(req: Request): Promise<unknown> {
+  const len = Number(req.headers.get('content-length') ?? '0');
+  if (len > MAX_JSON_BYTES) throw new HttpError('LIMIT', `request body is too large (${len} bytes; at most ${MAX_JSON_BYTES})`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (req.body) {
+    const reader = req.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > MAX_JSON_BYTES) {
+        await reader.cancel().catch(() => {});
+        throw new HttpError('LIMIT', `request body is too large (more than ${MAX_JSON_BYTES} bytes)`);
+      }
+      chunks.push(value);
+    }
+  }
+  const textBody = Buffer.concat(chunks).toString('utf8');
+  if (textBody.trim() === '') throw new HttpError('BAD_REQUEST', 'request body is empty (expected JSON)');
+  try {
+    return JSON.parse(textBody);
+  } catch (e) {
+    throw new HttpError('BAD_REQUEST', `malformed JSON body: ${(e as Error).message}`);
+  }
+}
