@@ -1,0 +1,33 @@
+/**
+ * Runs `bin/glassbox.mjs` as a child process with a throw-away HOME and XDG_CONFIG_HOME, so no test ever
+ * writes the user's real ~/.config/glassbox (recent.json).
+ */
+import { execFile, spawn, type ChildProcessWithoutNullStreams, type SpawnOptions } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+export const BIN = join(REPO_ROOT, 'bin', 'glassbox.mjs');
+
+/** this test process's fake home (removed at exit) */
+export const CHILD_HOME = mkdtempSync(join(tmpdir(), 'gbx-home-'));
+export const CHILD_CONFIG = join(CHILD_HOME, 'config');
+mkdirSync(CHILD_CONFIG, { recursive: true });
+process.on('exit', () => rmSync(CHILD_HOME, { recursive: true, force: true }));
+
+export function childEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, HOME: CHILD_HOME, USERPROFILE: CHILD_HOME, XDG_CONFIG_HOME: CHILD_CONFIG };
+}
+
+export function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+export function spawnCli(args: string[], opts: SpawnOptions = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...opts }) as ChildProcessWithoutNullStreams;
+}
