@@ -1,0 +1,38 @@
+/** Small display formatters (pure). */
+
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatDims(w: number, h: number): string {
+  return `${formatInt(w)} × ${formatInt(h)}`;
+}
+
+export function formatDownsample(d: number): string {
+  return Number.isInteger(d) ? `${d}` : d.toFixed(d < 10 ? 3 : 2);
+}
+
+/** A position in µm/mm with sensible precision; null mpp → only pixels. */
+export function formatPosition(px: { x: number; y: number }, mpp: { x: number; y: number } | null): string {
+  const p = `${formatInt(px.x)}, ${formatInt(px.y)} px`;
+  if (!mpp) return p;
+  const ux = px.x * mpp.x;
+  const uy = px.y * mpp.y;
+  const f = (v: number) => (Math.abs(v) >= 10000 ? `${(v / 1000).toFixed(2)} mm` : `${v.toFixed(1)} µm`);
+  return `${f(ux)}, ${f(uy)}  (${p})`;
+}
+
+/** Parse a user's mpp entry ("0.25", "0,5", "0.25 µm") → a positive number in µm/px or an error message. */
+export function parseMpp(text: string): { ok: true; value: number } | { ok: false; error: string } {
+  const t = text.trim().replace(',', '.').replace(/\s*(µm|um|μm)(\/px)?$/i, '');
+  if (t === '') return { ok: false, error: 'Enter the pixel size in µm per pixel, e.g. 0.25' };
+  const v = Number(t);
+  if (!Number.isFinite(v) || v <= 0) return { ok: false, error: `"${text}" is not a positive number of µm per pixel` };
+  if (v < 0.01 || v > 1000) return { ok: false, error: `${v} µm/px is outside the plausible range 0.01–1000` };
+  return { ok: true, value: v };
+}
+
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}

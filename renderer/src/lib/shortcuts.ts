@@ -1,0 +1,67 @@
+/**
+ * Keyboard shortcuts (pure): map a key event to an app command. Shown in the help overlay.
+ */
+export type Command =
+  | 'open' | 'zoom-in' | 'zoom-out' | 'home' | 'pan-left' | 'pan-right' | 'pan-up' | 'pan-down'
+  | 'toggle-navigator' | 'toggle-info' | 'fullscreen' | 'help' | 'escape' | 'close';
+
+export interface KeyLike {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+  shiftKey?: boolean;
+  /** true when the event target is an editable field (input/textarea/select/contenteditable) */
+  inEditable?: boolean;
+}
+
+export const SHORTCUTS: { keys: string; action: string }[] = [
+  { keys: 'Ctrl/Cmd + O', action: 'Open a slide' },
+  { keys: '+ / =', action: 'Zoom in' },
+  { keys: '−', action: 'Zoom out' },
+  { keys: '0 or Home', action: 'Fit slide to window' },
+  { keys: '← → ↑ ↓', action: 'Pan' },
+  { keys: 'N', action: 'Toggle navigator' },
+  { keys: 'I', action: 'Toggle info panel' },
+  { keys: 'F', action: 'Fullscreen' },
+  { keys: '?', action: 'Show this help' },
+  { keys: 'Esc', action: 'Close dialogs' },
+  { keys: 'Wheel / drag / double-click', action: 'Zoom / pan / zoom in' },
+];
+
+export function commandForKey(e: KeyLike): Command | null {
+  const mod = !!(e.ctrlKey || e.metaKey);
+  if (e.key === 'Escape') return 'escape';
+  if (mod && !e.altKey && (e.key === 'o' || e.key === 'O')) return 'open';
+  if (mod && !e.altKey && (e.key === 'w' || e.key === 'W')) return 'close';
+  if (mod || e.altKey || e.inEditable) return null;
+  switch (e.key) {
+    case '+': case '=': return 'zoom-in';
+    case '-': case '_': return 'zoom-out';
+    case '0': case 'Home': return 'home';
+    case 'ArrowLeft': return 'pan-left';
+    case 'ArrowRight': return 'pan-right';
+    case 'ArrowUp': return 'pan-up';
+    case 'ArrowDown': return 'pan-down';
+    case 'n': case 'N': return 'toggle-navigator';
+    case 'i': case 'I': return 'toggle-info';
+    case 'f': case 'F': return 'fullscreen';
+    case '?': return 'help';
+    default: return null;
+  }
+}
+
+/** Menu command strings from the native menu (bridge.onMenu) → app command (+ path for open-recent). */
+export function parseMenuCommand(cmd: string): { command: Command | 'open-recent' | 'about' | 'shortcuts'; path?: string } | null {
+  if (cmd.startsWith('open-recent:')) {
+    const path = cmd.slice('open-recent:'.length);
+    return path ? { command: 'open-recent', path } : null;
+  }
+  const simple: Record<string, Command | 'about' | 'shortcuts'> = {
+    open: 'open', close: 'close', 'zoom-in': 'zoom-in', 'zoom-out': 'zoom-out', home: 'home',
+    'toggle-navigator': 'toggle-navigator', 'toggle-info': 'toggle-info', fullscreen: 'fullscreen',
+    about: 'about', shortcuts: 'shortcuts', help: 'help',
+  };
+  const c = simple[cmd];
+  return c ? { command: c } : null;
+}

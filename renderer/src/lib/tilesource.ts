@@ -1,0 +1,75 @@
+/**
+ * A thin OpenSeadragon TileSource over the file's REAL levels (non-power-of-two downsamples, per-level tile
+ * sizes) using urls.nativeTile; the level table comes from levels.ts. Falls back to the standard DZI when
+ * the level table is unusable.
+ */
+import OpenSeadragon from 'openseadragon';
+import { urls } from '../../../main/contract/slides.js';
+import type { SlideInfoDTO } from '../../../main/contract/slides.js';
+import { buildOsdLevels, LevelMappingError, type OsdLevel } from './levels.js';
+
+interface NativeSourceState {
+  glassboxId: string;
+  glassboxLevels: OsdLevel[];
+}
+
+class NativeTileSource extends OpenSeadragon.TileSource {
+  constructor(info: SlideInfoDTO, table: OsdLevel[]) {
+    const top = table[table.length - 1];
+    // options are copied onto `this` by OSD before its synchronous 'ready' event
+    super({
+      width: info.width,
+      height: info.height,
+      tileWidth: top.tileWidth,
+      tileHeight: top.tileHeight,
+      tileOverlap: 0,
+      minLevel: 0,
+      maxLevel: table.length - 1,
+      glassboxId: info.id,
+      glassboxLevels: table,
+    } as unknown as OpenSeadragon.TileSourceOptions);
+  }
+  private get state(): NativeSourceState {
+    return this as unknown as NativeSourceState;
+  }
+  private level(level: number): OsdLevel {
+    const t = this.state.glassboxLevels;
+    return t[Math.max(0, Math.min(t.length - 1, level))];
+  }
+  override getLevelScale(level: number): number {
+    return this.level(level).scale;
+  }
+  override getTileWidth(level: number): number {
+    return this.level(level).tileWidth;
+  }
+  override getTileHeight(level: number): number {
+    return this.level(level).tileHeight;
+  }
+  override getNumTiles(level: number): OpenSeadragon.Point {
+    const l = this.level(level);
+    return new OpenSeadragon.Point(l.cols, l.rows);
+  }
+  override getTileUrl(level: number, x: number, y: number): string {
+    return urls.nativeTile(this.state.glassboxId, this.level(level).native, x, y);
+  }
+  override supports(): boolean {
+    return true;
+  }
+}
+
+export type TileSourceKind = 'native' | 'dzi';
+
+/** The native-levels source, or the DZI URL (with the reason) when the levels cannot be mapped. */
+export function tileSourceFor(info: SlideInfoDTO, prefer: TileSourceKind = 'native'):
+  { kind: TileSourceKind; source: OpenSeadragon.TileSource | string; reason?: string } {
+  if (prefer === 'native') {
+    try {
+      const table = buildOsdLevels(info.levels);
+      return { kind: 'native', source: new NativeTileSource(info, table) };
+    } catch (e) {
+      if (!(e instanceof LevelMappingError)) throw e;
+      return { kind: 'dzi', source: info.dziUrl, reason: e.message };
+    }
+  }
+  return { kind: 'dzi', source: info.dziUrl };
+}
