@@ -35,8 +35,13 @@ export interface ExplainerOptions {
   layer?: string;
   /** methods whose maps are computed (in-graph where possible) */
   methods: CamMethod[];
-  /** 'auto' (default): CUDA if its libraries are present, else WebGPU if an adapter exists, else CPU */
+  /**
+   * 'auto' (default): CUDA if its libraries are present, else WebGPU if an adapter exists, else CPU — and CPU after a
+   * GPU provider fails to create or first run the session. A forced provider that fails: EP_UNAVAILABLE.
+   */
   ep?: ExecutionProviderName | 'auto';
+  /** also return the activations A, dS/dA and dS/dInput (when computed) in ExplainOutput (default false) */
+  keepTensors?: boolean;
 }
 
 export interface ExplainOutput {
@@ -47,8 +52,15 @@ export interface ExplainOutput {
    *  'gradcam' (ReLU'd), 'gradcam-signed' (Σα·A), 'gradcam-for' (= max(0,L)), 'gradcam-against' (= max(0,−L)),
    *  'hirescam', 'gradcam++', 'xgradcam', 'layercam', 'eigencam' at the target layer's size,
    *  'saliency' at the input's size (|∇_input S| max over channels).
+   *  Also 'eigencam-signed': the unrectified EigenCAM projection (sign: positively correlated with Σ_k A^k).
    */
   maps: Record<string, Tensor>;
+  /** with keepTensors: A [N, K, h, w] at the target layer (when a method needs it) */
+  activations?: Tensor;
+  /** with keepTensors: dS/dA [N, K, h, w] (when a method needs it) */
+  gradients?: Tensor;
+  /** with keepTensors: dS/dInput [N, C, H, W] (saliency) */
+  inputGradients?: Tensor;
 }
 
 export interface Explainer {
@@ -58,8 +70,13 @@ export interface Explainer {
   readonly inputName: string;
   /** [C, H, W] expected by the model (batch is free) */
   readonly inputShape: [number, number, number];
-  /** the provider actually used, e.g. 'cpu' */
+  /**
+   * the provider actually used, e.g. 'cpu'. With ep 'auto' it becomes 'cpu' when the GPU provider could not create
+   * the session or failed on the first run (see fallbackReason); a forced provider never changes.
+   */
   readonly executionProvider: ExecutionProviderName;
+  /** ep 'auto' only: why a GPU provider was passed over for CPU (undefined when none was) */
+  readonly fallbackReason?: string;
   /**
    * input: float32 NCHW batch (any N). seed: the vector over the logits, [numClasses] (broadcast to
    * every item) or [N, numClasses]: one-hot for a class, +1/−1 for "A rather than B", any weights.

@@ -1,0 +1,121 @@
+/**
+ * Explanations engine: createExplainer / listTargetLayers. One augmented ORT session per (model, layer,
+ * method set) — forward and backward in the same run, seed as an input so one session serves every class.
+ */
+import * as ort from 'onnxruntime-node';
+import { OUT, SEED, buildAugmented, buildPredict, type Augmented } from './augment.js';
+import { resolveLayer, targetLayersOf } from './layers.js';
+import { METHODS } from './methods/index.js';
+import { loadModelInfo, type ModelInfo } from './model-info.js';
+import { ManagedSession } from './session.js';
+import {
+  CAM_METHODS, ExplainError, type CamMethod, type Explainer, type ExplainerOptions, type ExplainOutput, type Tensor,
+} from './types.js';
+
+export * from './types.js';
+export { listTargetLayers } from './layers.js';
+export { clearSessionCache } from './session.js';
+
+function checkInput(info: ModelInfo, input: Tensor): number {
+  const [C, H, W] = info.inputShape;
+  if (!input || !(input.data instanceof Float32Array)) throw new ExplainError('BAD_INPUT', `input must be a float32 tensor (Float32Array data)`);
+  const d = input.dims;
+  if (!Array.isArray(d) || d.length !== 4 || d[1] !== C || d[2] !== H || d[3] !== W || !(d[0] >= 1)) {
+    throw new ExplainError('BAD_INPUT', `input must be [N, ${C}, ${H}, ${W}] for '${info.inputName}'; got [${(d ?? []).join(', ')}]`);
+  }
+  if (input.data.length !== d[0] * C * H * W) throw new ExplainError('BAD_INPUT', `input data has ${input.data.length} values; [${d.join(', ')}] needs ${d[0] * C * H * W}`);
+  const fixed = info.dims.get(info.inputName)![0];
+  if (fixed > 0 && d[0] !== fixed) throw new ExplainError('BAD_INPUT', `the model's batch size is fixed at ${fixed}; got ${d[0]}`);
+  return d[0];
+}
+
+function seedBatch(info: ModelInfo, seed: Tensor, N: number): Float32Array {
+  const K = info.numClasses;
+  if (!seed || !(seed.data instanceof Float32Array)) throw new ExplainError('BAD_INPUT', 'seed must be a float32 tensor');
+  const d = seed.dims;
+  const one = (d.length === 1 && d[0] === K) || (d.length === 2 && d[0] === 1 && d[1] === K);
+  const full = d.length === 2 && d[0] === N && d[1] === K;
+  if ((!one && !full) || seed.data.length !== (full ? N * K : K)) {
+    throw new ExplainError('BAD_INPUT', `seed must be [${K}] or [${N}, ${K}] (the model has ${K} classes); got [${d.join(', ')}] with ${seed.data.length} values`);
+  }
+  if (full) return seed.data;
+  const out = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) out.set(seed.data, n * K);
+  return out;
+}
+
+/** augmented-model metadata (outputs, maps) by session key */
+const augMeta = new Map<string, Augmented>();
+
+const toTensor = (t: ort.Tensor): Tensor => ({ data: t.data as Float32Array, dims: [...t.dims] });
+
+export async function createExplainer(model: string | Uint8Array, opts: ExplainerOptions): Promise<Explainer> {
+  const methods = [...new Set(opts?.methods ?? [])] as CamMethod[];
+  if (methods.length === 0) throw new ExplainError('BAD_INPUT', `no methods requested; choose from ${CAM_METHODS.join(', ')}`);
+  const bad = methods.filter((m) => !CAM_METHODS.includes(m));
+  if (bad.length) throw new ExplainError('BAD_INPUT', `unknown method(s) ${bad.map((m) => `'${m}'`).join(', ')}; choose from ${CAM_METHODS.join(', ')}`);
+  const ep = opts.ep ?? 'auto';
+  const info = await loadModelInfo(model);
+  const layers = targetLayersOf(info);
+  const layer = resolveLayer(info, layers, opts.layer);
+  const sortedMethods = [...methods].sort();
+  // the augmented model is built only when its session is not cached (graph errors surface here)
+  const key = `${info.key}|${layer.name}|${sortedMethods.join(',')}`;
+  const main = await ManagedSession.open(key, () => {
+    const built = buildAugmented(info, layer.name, sortedMethods);
+    augMeta.set(key, { ...built, bytes: new Uint8Array(0) });
+    return built.bytes;
+  }, ep, 'explanation model');
+  const aug = augMeta.get(key)!;
+  let predictSession: ManagedSession | undefined;
+  let disposed = false;
+  const alive = () => { if (disposed) throw new ExplainError('BAD_INPUT', 'this explainer has been disposed'); };
+  const keep = opts.keepTensors === true;
+
+  const explainer: Explainer = {
+    layer, layers, numClasses: info.numClasses, inputName: info.inputName, inputShape: info.inputShape,
+    get executionProvider() { return main.ep; },
+    get fallbackReason() { return main.fallbackReason; },
+    async explain(input: Tensor, seed: Tensor): Promise<ExplainOutput> {
+      alive();
+      const N = checkInput(info, input);
+      const feeds: Record<string, ort.Tensor> = { [info.inputName]: new ort.Tensor('float32', input.data, input.dims) };
+      if (aug.hasSeed) feeds[SEED] = new ort.Tensor('float32', seedBatch(info, seed, N), [N, info.numClasses]);
+      else seedBatch(info, seed, N); // validate anyway
+      const needA = aug.jsMethods.length > 0 || keep;
+      const fetches = [OUT.logits, ...Object.values(aug.maps)];
+      if (needA && aug.outputs.includes(OUT.A)) fetches.push(OUT.A);
+      if (keep) for (const o of [OUT.G, OUT.GI]) if (aug.outputs.includes(o)) fetches.push(o);
+      const r = await main.run(feeds, fetches);
+      const maps: Record<string, Tensor> = {};
+      for (const [name, out] of Object.entries(aug.maps)) maps[name] = toTensor(r[out] as ort.Tensor);
+      const out: ExplainOutput = { logits: toTensor(r[OUT.logits] as ort.Tensor), maps };
+      if (needA && r[OUT.A]) {
+        const A = toTensor(r[OUT.A] as ort.Tensor);
+        for (const m of aug.jsMethods) Object.assign(maps, m.computeJs(A));
+        if (keep) out.activations = A;
+      }
+      if (keep && r[OUT.G]) out.gradients = toTensor(r[OUT.G] as ort.Tensor);
+      if (keep && r[OUT.GI]) out.inputGradients = toTensor(r[OUT.GI] as ort.Tensor);
+      return out;
+    },
+    async predict(input: Tensor): Promise<Tensor> {
+      alive();
+      checkInput(info, input);
+      // on the explanation session's provider (after a fallback to CPU, the forward model follows)
+      if (predictSession && main.ep === 'cpu' && predictSession.ep !== 'cpu') { await predictSession.release(); predictSession = undefined; }
+      predictSession ??= await ManagedSession.open(`${info.key}|predict`, () => buildPredict(info), ep === 'auto' && main.ep !== 'cpu' ? 'auto' : main.ep, 'forward model');
+      const r = await predictSession.run({ [info.inputName]: new ort.Tensor('float32', input.data, input.dims) }, [OUT.logits]);
+      return toTensor(r[OUT.logits] as ort.Tensor);
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await main.release();
+      await predictSession?.release();
+    },
+  };
+  return explainer;
+}
+
+export { METHODS };

@@ -1,0 +1,224 @@
+/**
+ * ORT sessions: execution-provider choice ('auto' = CUDA if its provider library is present, else WebGPU if an
+ * adapter exists, else CPU) and an LRU cache of sessions keyed by (model, layer, method set, EP), ref-counted
+ * so a session in use is never released.
+ *
+ * Fallback (ep 'auto' only): a GPU provider that cannot create the session is skipped (and not tried again in this
+ * process); a GPU session that fails on its first run (e.g. an op variant the provider lacks) is replaced by a CPU
+ * session for that model, and later 'auto' requests for the same model go straight to CPU. Both report why
+ * (`fallbackReason`). A forced provider never falls back: EP_UNAVAILABLE.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ExplainError, type ExecutionProviderName } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+export function cudaProviderLibrary(): string {
+  let root: string;
+  try { root = dirname(require.resolve('onnxruntime-node/package.json')); } catch { root = 'node_modules/onnxruntime-node'; }
+  return join(root, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+}
+
+/**
+ * On Linux a WebGPU adapter needs a GPU device node; without one Dawn can only offer a software adapter (slower
+ * than the CPU provider) or fail noisily, so 'auto' skips WebGPU there. Other platforms: try it.
+ */
+export function mayHaveGpu(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    if (existsSync('/dev/nvidia0')) return true;
+    return readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+  } catch { return false; }
+}
+
+/** per-process memo: a provider that failed to create a session once is not tried again in 'auto' (→ why) */
+const failed = new Map<ExecutionProviderName, string>();
+/** session key → why its GPU session failed on the first run: 'auto' uses CPU for it from then on */
+const runFailures = new Map<string, string>();
+
+/** Tests only: replace provider discovery ('auto' order before CPU) and session creation, e.g. to inject a failing provider. */
+export interface ProviderHooks {
+  autoOrder?: () => ExecutionProviderName[];
+  create?: (bytes: Uint8Array, ep: ExecutionProviderName, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+}
+let hooks: ProviderHooks = {};
+/** Install (or with {} remove) provider hooks; also forgets the failure memos. Clear the session cache around it. */
+export function setProviderHooks(h: ProviderHooks): void {
+  hooks = h;
+  failed.clear();
+  runFailures.clear();
+}
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
+
+/**
+ * Graph optimisations on; intra-op threads = the cores this process may use, without spin-waiting: several
+ * sessions (explain + predict, other explainers) stay alive side by side, and spinning pools starve each other.
+ */
+const baseOptions: ort.InferenceSession.SessionOptions = {
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: 3,
+  executionMode: 'sequential',
+  intraOpNumThreads: Math.max(1, availableParallelism()),
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+};
+
+async function tryCreate(bytes: Uint8Array, ep: ExecutionProviderName): Promise<ort.InferenceSession> {
+  const options = { ...baseOptions, executionProviders: [ep] };
+  return hooks.create ? hooks.create(bytes, ep, options) : ort.InferenceSession.create(bytes, options);
+}
+
+export interface CreatedSession {
+  session: ort.InferenceSession;
+  /** the provider actually used */
+  ep: ExecutionProviderName;
+  /** 'auto' only: why a GPU provider was passed over for CPU */
+  fallbackReason?: string;
+}
+
+/** Create a session on the requested provider; returns the provider actually used. */
+export async function createSession(bytes: Uint8Array, ep: ExecutionProviderName | 'auto'): Promise<CreatedSession> {
+  if (ep === 'cpu') return { session: await tryCreate(bytes, 'cpu'), ep: 'cpu' };
+  if (ep === 'cuda' || ep === 'webgpu') {
+    if (ep === 'cuda' && !hooks.create && !existsSync(cudaProviderLibrary())) {
+      throw new ExplainError('EP_UNAVAILABLE', `execution provider 'cuda' is not available: ${cudaProviderLibrary()} is missing (onnxruntime-node was installed without its CUDA libraries)`);
+    }
+    try { return { session: await tryCreate(bytes, ep), ep }; } catch (e) {
+      throw new ExplainError('EP_UNAVAILABLE', `execution provider '${ep}' is not available: ${String((e as Error).message).split('\n')[0]}`, { cause: e });
+    }
+  }
+  // auto
+  const reasons: string[] = [];
+  for (const p of autoOrder()) {
+    const before = failed.get(p);
+    if (before) { reasons.push(before); continue; }
+    try { return { session: await tryCreate(bytes, p), ep: p }; } catch (e) {
+      const why = `${p} could not create a session (${firstLine(e)})`;
+      failed.set(p, why);
+      reasons.push(why);
+    }
+  }
+  const session = await tryCreate(bytes, 'cpu');
+  return { session, ep: 'cpu', ...(reasons.length ? { fallbackReason: `${reasons.join('; ')}: using cpu` } : {}) };
+}
+
+/** GPU providers 'auto' tries, in order, before CPU */
+function autoOrder(): ExecutionProviderName[] {
+  if (hooks.autoOrder) return hooks.autoOrder();
+  const order: ExecutionProviderName[] = [];
+  if (existsSync(cudaProviderLibrary())) order.push('cuda');
+  if (mayHaveGpu()) order.push('webgpu');
+  return order;
+}
+
+interface Entry { key: string; promise: Promise<CreatedSession>; refs: number; dead?: boolean }
+const entries = new Map<string, Entry>();
+const MAX_IDLE = 6;
+
+export interface AcquiredSession extends CreatedSession { release: () => Promise<void> }
+
+/** Get (or create) a cached session; call the returned release() when done. */
+export async function acquireSession(key: string, build: () => Uint8Array, ep: ExecutionProviderName | 'auto'): Promise<AcquiredSession> {
+  // 'auto' for a model whose GPU session failed on its first run: CPU, with the recorded reason
+  const prior = ep === 'auto' ? runFailures.get(key) : undefined;
+  const fullKey = `${key}|${prior ? 'cpu' : ep}`;
+  let entry = entries.get(fullKey);
+  if (entry) { entries.delete(fullKey); entries.set(fullKey, entry); } else {
+    const promise = Promise.resolve().then(() => createSession(build(), prior ? 'cpu' : ep));
+    entry = { key: fullKey, promise, refs: 0 };
+    entries.set(fullKey, entry);
+    promise.catch(() => entries.delete(fullKey));
+  }
+  entry.refs++;
+  const e = entry;
+  let s: CreatedSession;
+  try { s = await e.promise; } catch (err) { e.refs--; throw err; }
+  let released = false;
+  return {
+    ...s,
+    ...(prior ? { fallbackReason: prior } : {}),
+    release: async () => {
+      if (released) return;
+      released = true;
+      e.refs--;
+      if (e.dead && e.refs === 0) { try { await s.session.release(); } catch { /* already gone */ } }
+      await evictIdle();
+    },
+  };
+}
+
+/**
+ * A cached session used by one explainer. Under 'auto', when its GPU provider fails on the first run, it moves to a
+ * CPU session for the same model (fallbackReason says why) and reruns; a forced GPU provider that fails to run
+ * raises EP_UNAVAILABLE; a CPU failure raises BAD_INPUT.
+ */
+export class ManagedSession {
+  private proven = false;
+  private switching: Promise<void> | null = null;
+  private constructor(private cur: AcquiredSession, private readonly key: string, private readonly build: () => Uint8Array,
+    private readonly requested: ExecutionProviderName | 'auto', private readonly what: string) {}
+
+  static async open(key: string, build: () => Uint8Array, ep: ExecutionProviderName | 'auto', what: string): Promise<ManagedSession> {
+    return new ManagedSession(await acquireSession(key, build, ep), key, build, ep, what);
+  }
+  /** the provider in use now */
+  get ep(): ExecutionProviderName { return this.cur.ep; }
+  get fallbackReason(): string | undefined { return this.cur.fallbackReason; }
+
+  async run(feeds: ort.InferenceSession.FeedsType, fetches: string[]): Promise<ort.InferenceSession.ReturnType> {
+    for (;;) {
+      const s = this.cur;
+      try {
+        const r = await s.session.run(feeds, fetches);
+        if (this.cur === s) this.proven = true;
+        return r;
+      } catch (err) {
+        if (this.cur !== s) continue; // a concurrent run already moved to CPU: rerun there
+        const msg = firstLine(err);
+        if (s.ep === 'cpu') throw new ExplainError('BAD_INPUT', `running the ${this.what} failed: ${msg}`, { cause: err });
+        if (this.requested !== 'auto' || this.proven) {
+          const hint = this.requested === 'auto' ? '' : `; ep 'auto' falls back to cpu`;
+          throw new ExplainError('EP_UNAVAILABLE', `execution provider '${s.ep}' failed to run the ${this.what}: ${msg}${hint}`, { cause: err });
+        }
+        this.switching ??= this.fallBack(s, msg).finally(() => { this.switching = null; });
+        await this.switching;
+      }
+    }
+  }
+
+  private async fallBack(failing: AcquiredSession, msg: string): Promise<void> {
+    const reason = `${failing.ep} failed on the first run of the ${this.what} (${msg}): using cpu`;
+    runFailures.set(this.key, reason);
+    // the failing 'auto' session leaves the cache; it is released once nobody uses it
+    const full = `${this.key}|auto`;
+    const entry = entries.get(full);
+    if (entry) { entries.delete(full); entry.dead = true; }
+    const next = await acquireSession(this.key, this.build, 'cpu');
+    this.cur = { ...next, fallbackReason: reason };
+    await failing.release();
+  }
+
+  async release(): Promise<void> { await this.cur.release(); }
+}
+
+async function evictIdle(): Promise<void> {
+  const idle = [...entries.values()].filter((x) => x.refs === 0);
+  while (idle.length > MAX_IDLE) {
+    const victim = idle.shift()!;
+    entries.delete(victim.key);
+    try { await (await victim.promise).session.release(); } catch { /* already gone */ }
+  }
+}
+
+/** Release every idle cached session (tests, shutdown). */
+export async function clearSessionCache(): Promise<void> {
+  for (const x of [...entries.values()]) {
+    if (x.refs > 0) continue;
+    entries.delete(x.key);
+    try { await (await x.promise).session.release(); } catch { /* ignore */ }
+  }
+}
