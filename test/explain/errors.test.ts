@@ -82,6 +82,12 @@ test('bad inputs and seeds → BAD_INPUT', async () => {
     await rejects(ex.explain(img(), { data: new Float32Array(4), dims: [4] }), 'BAD_INPUT', /5 classes/);
     await rejects(ex.explain(img(2), { data: new Float32Array(15), dims: [3, 5] }), 'BAD_INPUT', /seed/);
     await rejects(ex.predict({ data: new Float32Array(10), dims: [1, 3, 32, 32] }), 'BAD_INPUT', /values/);
+    const nan = img(2);
+    nan.data[3 * 32 * 32 + 2 * 32 + 7] = NaN; // item 1, channel 0, row 2, column 7
+    await rejects(ex.explain(nan, seed), 'BAD_INPUT', /non-finite value \(NaN\) at \[1, 0, 2, 7\]/);
+    await rejects(ex.predict(nan), 'BAD_INPUT', /non-finite/);
+    const infSeed = { data: new Float32Array(5).fill(Infinity), dims: [5] };
+    await rejects(ex.explain(img(), infSeed), 'BAD_INPUT', /seed holds a non-finite value/);
   } finally { await ex.dispose(); }
 });
 

@@ -26,7 +26,17 @@ function checkInput(info: ModelInfo, input: Tensor): number {
   if (input.data.length !== d[0] * C * H * W) throw new ExplainError('BAD_INPUT', `input data has ${input.data.length} values; [${d.join(', ')}] needs ${d[0] * C * H * W}`);
   const fixed = info.dims.get(info.inputName)![0];
   if (fixed > 0 && d[0] !== fixed) throw new ExplainError('BAD_INPUT', `the model's batch size is fixed at ${fixed}; got ${d[0]}`);
+  const bad = firstNonFinite(input.data);
+  if (bad >= 0) {
+    const plane = C * H * W, n = Math.floor(bad / plane), c = Math.floor((bad % plane) / (H * W)), y = Math.floor((bad % (H * W)) / W), x = bad % W;
+    throw new ExplainError('BAD_INPUT', `input holds a non-finite value (${input.data[bad]}) at [${n}, ${c}, ${y}, ${x}]: the maps would be meaningless`);
+  }
   return d[0];
+}
+
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
 }
 
 function seedBatch(info: ModelInfo, seed: Tensor, N: number): Float32Array {
@@ -38,6 +48,8 @@ function seedBatch(info: ModelInfo, seed: Tensor, N: number): Float32Array {
   if ((!one && !full) || seed.data.length !== (full ? N * K : K)) {
     throw new ExplainError('BAD_INPUT', `seed must be [${K}] or [${N}, ${K}] (the model has ${K} classes); got [${d.join(', ')}] with ${seed.data.length} values`);
   }
+  const badSeed = firstNonFinite(seed.data);
+  if (badSeed >= 0) throw new ExplainError('BAD_INPUT', `seed holds a non-finite value (${seed.data[badSeed]}) at index ${badSeed}`);
   if (full) return seed.data;
   const out = new Float32Array(N * K);
   for (let n = 0; n < N; n++) out.set(seed.data, n * K);
