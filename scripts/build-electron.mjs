@@ -3,7 +3,7 @@
 // only 'electron') to dist/electron/preload.cjs. Every node_modules package stays external (native
 // modules such as onnxruntime-node and sharp must be loaded from node_modules / app.asar.unpacked).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -35,4 +35,6 @@ await Promise.all([
     external: ['electron'],
   }),
 ]);
+// the tile decode pool's worker (plain JS) is loaded at run time from beside main.js (main/engine/tiff/decode-pool.ts)
+copyFileSync(join(root, 'main/engine/tiff/decode-worker.mjs'), join(root, 'dist/electron/decode-worker.mjs'));
 console.log(`built dist/electron/main.js and dist/electron/preload.cjs in ${Date.now() - t0} ms`);

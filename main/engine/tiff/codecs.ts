@@ -3,9 +3,10 @@
  * - JPEG (7): complete JPEG (tables merged, APP14 for RGB) decoded by sharp, i.e. libvips/libjpeg-turbo
  *   in libvips' thread pool, off the JS thread.
  * - JPEG 2000 (Aperio 33003 / 33005): ./jpeg2000.ts (helper S2), loaded lazily.
- * - none / LZW / Deflate / PackBits: ./raw-codecs.ts, on the calling thread, output capped at one full chunk
- *   (decompression bombs are refused, never allocated). JPEG, the hot path of every real slide here, runs
- *   in libvips' threads.
+ * - none / LZW / Deflate / PackBits: ./raw-codecs.ts, output capped at one full chunk (decompression bombs
+ *   are refused, never allocated); chunks of 16 KiB or more compressed run the same bounded decoders in the
+ *   worker pool (./decode-pool.ts), small ones inline. J2K tiles of 64×64 or more decode in the pool too.
+ *   JPEG, the hot path of every real slide here, runs in libvips' threads.
  * - JPEG frames are checked against the tile size before decoding (checkJpegFrame) and sharp's
  *   limitInputPixels is set to the expected (MCU-padded) tile pixels.
  * The predictor (2, horizontal differencing) and 16-bit byte order are applied here, after decompression,
@@ -16,6 +17,7 @@ import { SlideError } from '../slide/types.js';
 import type { TiffImage } from './image.js';
 import { completeJpeg, jpegPrefix } from './jpeg.js';
 import { parseJpegHeader } from './jpeg-markers.js';
+import { decodePool, INLINE_MAX_BYTES, poolEnabled } from './decode-pool.js';
 import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from './raw-codecs.js';
 import { TAG } from './tags.js';
 
@@ -162,7 +164,7 @@ export async function decodeChunk(img: TiffImage, chunk: Uint8Array, rows: numbe
   }
   if (J2K_CODECS.has(c)) {
     const { decodeAperioJ2k } = await import('./j2k-adapter.js');
-    return decodeAperioJ2k(chunk, c, what);
+    return decodeAperioJ2k(chunk, c, what, signal);
   }
   const w = img.chunkWidth;
   const spp = img.planar === 2 ? 1 : img.samplesPerPixel;
@@ -172,8 +174,11 @@ export async function decodeChunk(img: TiffImage, chunk: Uint8Array, rows: numbe
   const maxBytes = w * Math.max(rows, img.chunkHeight) * spp * bytesPer;
   let raw: Uint8Array;
   try {
-    raw = decompressRaw(c, chunk, maxBytes);
+    raw = c !== 1 && chunk.length >= INLINE_MAX_BYTES && poolEnabled()
+      ? await decodePool().raw(c, chunk, maxBytes, what, signal) // off the event loop; capped in the worker
+      : decompressRaw(c, chunk, maxBytes);
   } catch (e) {
+    if (e instanceof SlideError) throw e; // ABORTED (names `what`)
     if (e instanceof ChunkTooLarge) throw new SlideError('CORRUPT', `${what}: ${e.message}; refused`, { cause: e });
     throw new SlideError('CORRUPT', `${what}: ${img.compressionName} decode failed (${(e as Error).message})`, { cause: e });
   }

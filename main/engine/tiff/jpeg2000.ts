@@ -121,12 +121,8 @@ function hex(b: Uint8Array, at: number, len: number): string {
   return Array.from(b.subarray(at, at + len), (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ') || '(nothing)';
 }
 
-/**
- * Decode a raw JPEG 2000 codestream to 8-bit interleaved samples. No colour conversion here:
- * use `decodeAperioJ2k` (or `ycbcrToRgbInPlace`) for Aperio tiles.
- */
-export async function decodeJpeg2000(bytes: Uint8Array): Promise<DecodedJpeg2000> {
-  const header = parseJ2kHeader(bytes);
+/** Refuses a header we do not decode (size limit, bit depth, subsampling), before any decoding work. */
+export function checkJ2kHeader(header: J2kHeader): void {
   if (header.width <= 0 || header.height <= 0 || header.width * header.height > MAX_TILE_PIXELS) {
     throw new SlideError('LIMIT', `JPEG 2000 tile: size ${header.width}×${header.height} is outside the limit`);
   }
@@ -136,6 +132,15 @@ export async function decodeJpeg2000(bytes: Uint8Array): Promise<DecodedJpeg2000
   if (header.subsampling.some(([dx, dy]) => dx !== 1 || dy !== 1)) {
     throw new SlideError('UNSUPPORTED', `JPEG 2000 tile: subsampled components (${header.subsampling.map((s) => s.join('×')).join(', ')}) are not supported`);
   }
+}
+
+/**
+ * Decode a raw JPEG 2000 codestream to 8-bit interleaved samples. No colour conversion here:
+ * use `decodeAperioJ2k` (or `ycbcrToRgbInPlace`) for Aperio tiles.
+ */
+export async function decodeJpeg2000(bytes: Uint8Array): Promise<DecodedJpeg2000> {
+  const header = parseJ2kHeader(bytes);
+  checkJ2kHeader(header);
   const mod = await loadModule();
   const decoder = new mod.J2KDecoder();
   captured = [];

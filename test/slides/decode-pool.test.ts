@@ -1,0 +1,174 @@
+/**
+ * The tile decode worker pool (main/engine/tiff/decode-pool.ts + decode-worker.mjs): pooled JPEG 2000 and
+ * Deflate / LZW / PackBits decodes give the inline decoders' bytes and errors, the size caps hold inside the
+ * worker, aborted jobs reject with ABORTED, and the event loop keeps ticking while J2K tiles decode.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { fromFile } from 'geotiff';
+import { SHARED_SLIDES, SKIP_NO_SLIDES } from '../helpers/paths.js';
+import { DecodePool, closeDecodePool, decodePool } from '../../main/engine/tiff/decode-pool.js';
+import { decodeAperioJ2k as adapterDecode } from '../../main/engine/tiff/j2k-adapter.js';
+import { decodeAperioJ2k, parseJ2kHeader, aperioJ2kNeedsYcbcrConversion } from '../../main/engine/tiff/jpeg2000.js';
+import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from '../../main/engine/tiff/raw-codecs.js';
+import { SlideError } from '../../main/engine/slide/types.js';
+import { lzwEncode } from '../fixtures/lzw-encode.js';
+
+process.env.GLASSBOX_DECODE_POOL = '1'; // the pool is opt-in (see poolEnabled)
+
+const TCGA = join(SHARED_SLIDES, 'tcga-cr-7395-01a-01-ts1.svs');
+const MB = 1024 * 1024;
+const peakMb = () => process.resourceUsage().maxRSS / 1024;
+
+after(() => closeDecodePool());
+
+/** Raw J2K codestreams of `n` level-0 tiles of the TCGA slide (33005), read straight from the file. */
+async function tcgaTiles(n: number): Promise<{ bytes: Uint8Array[]; compression: number }> {
+  const tiff = await fromFile(TCGA);
+  const img = await tiff.getImage(0);
+  const fd = img.fileDirectory as unknown as { loadValueIndexed(tag: string, i: number): Promise<number>; getValue(tag: string): unknown };
+  const fh = openSync(TCGA, 'r');
+  const bytes: Uint8Array[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const idx = 20 + i * 7; // spread over the slide
+      const off = Number(await fd.loadValueIndexed('TileOffsets', idx));
+      const len = Number(await fd.loadValueIndexed('TileByteCounts', idx));
+      const b = new Uint8Array(len);
+      readSync(fh, b, 0, len, off);
+      bytes.push(b);
+    }
+  } finally {
+    closeSync(fh);
+  }
+  return { bytes, compression: Number(fd.getValue('Compression')) };
+}
+
+test('pooled J2K decode of TCGA tiles equals the inline decode byte for byte', { skip: SKIP_NO_SLIDES }, async () => {
+  const { bytes, compression } = await tcgaTiles(4);
+  for (const b of bytes) {
+    const inline = await decodeAperioJ2k(b, compression);
+    const h = parseJ2kHeader(b);
+    const pooled = await decodePool().j2k(b, h, aperioJ2kNeedsYcbcrConversion(compression, h), 'tile');
+    assert.deepEqual([pooled.width, pooled.height, pooled.components], [inline.width, inline.height, inline.components]);
+    assert.ok(Buffer.from(pooled.data).equals(Buffer.from(inline.data)), 'same pixels');
+    // through the adapter the TIFF reader uses (pooled: 256×256 ≥ 64×64)
+    const viaAdapter = await adapterDecode(b, compression, 'tile');
+    assert.ok(Buffer.from(viaAdapter.data as Uint8Array).equals(Buffer.from(inline.data)));
+    // the YCbCr conversion path (33003 with MCT 0 in the header is not what TCGA has: force it)
+    const y = await decodePool().j2k(b, h, true, 'tile');
+    const expected = await decodeAperioJ2k(b, compression);
+    for (let i = 0; i < expected.data.length; i += 3) {
+      const Y = expected.data[i], cb = expected.data[i + 1] - 128, cr = expected.data[i + 2] - 128;
+      const c = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+      if (y.data[i] !== c(Y + 1.402 * cr) || y.data[i + 2] !== c(Y + 1.772 * cb)) assert.fail(`YCbCr conversion differs at ${i}`);
+    }
+  }
+  // the caller's buffer is not detached (the pool sends a copy)
+  assert.ok(bytes[0].byteLength > 0);
+});
+
+test('pooled J2K errors keep the inline code and message', { skip: SKIP_NO_SLIDES }, async () => {
+  const { bytes, compression } = await tcgaTiles(1);
+  const broken = bytes[0].slice(0, 300); // header intact, data cut off
+  const inline = await adapterDecode(broken, compression, 'f.svs tile (1,2)', undefined).then(() => null, (e) => e);
+  const wasPool = process.env.GLASSBOX_DECODE_POOL;
+  process.env.GLASSBOX_DECODE_POOL = '0';
+  const reference = await adapterDecode(broken, compression, 'f.svs tile (1,2)').then(() => null, (e) => e);
+  process.env.GLASSBOX_DECODE_POOL = wasPool ?? '1';
+  assert.ok(inline instanceof SlideError && reference instanceof SlideError, `${inline} / ${reference}`);
+  assert.equal(inline.code, reference.code);
+  assert.equal(inline.message, reference.message);
+  assert.match(inline.message, /^f\.svs tile \(1,2\): JPEG 2000 tile: /);
+});
+
+test('Deflate bomb is refused inside the worker with bounded memory; LZW / PackBits / Deflate match inline', async () => {
+  const bomb = deflateSync(Buffer.alloc(256 * MB), { level: 9 }); // ~256 KB inflating to 256 MB
+  const before = peakMb();
+  const e = await decodePool().raw(8, bomb, 196608, 'tile').then(() => null, (x) => x);
+  assert.ok(e instanceof ChunkTooLarge, String(e));
+  assert.match(e.message, /Deflate data decompresses to more than the 196608 bytes/);
+  assert.throws(() => inflateBounded(bomb, 196608), (x: Error) => x.message === e.message);
+  const growth = peakMb() - before;
+  assert.ok(growth < 200, `peak RSS grew ${growth.toFixed(0)} MB refusing the bomb in the pool (limit 200 MB)`);
+
+  let s = 99;
+  const rnd = (n: number) => { const a = new Uint8Array(n); for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) >>> 0; a[i] = (s >>> 16) % 5 === 0 ? s & 255 : 40 + ((s >>> 9) & 3); } return a; };
+  const cases: Array<[number, Uint8Array, number, (b: Uint8Array, m: number) => Uint8Array]> = [];
+  for (let k = 0; k < 6; k++) {
+    const px = rnd(20_000 + k * 5000);
+    cases.push([8, new Uint8Array(deflateSync(px)), px.length, inflateBounded]);
+    cases.push([5, lzwEncode(px), px.length, lzwBounded]);
+    cases.push([5, lzwEncode(px), px.length - 7, lzwBounded]); // over the cap
+    cases.push([32773, rnd(30_000), 60_000, packBitsBounded]); // arbitrary bytes: output or the same error
+    cases.push([5, rnd(30_000), 60_000, lzwBounded]);
+    cases.push([8, rnd(30_000), 60_000, inflateBounded]);
+  }
+  for (const [codec, src, max, inline] of cases) {
+    let want: Uint8Array | Error;
+    try { want = inline(src, max).slice(); } catch (x) { want = x as Error; }
+    const got = await decodePool().raw(codec, src, max, 'tile').catch((x: Error) => x);
+    if (want instanceof Error) {
+      assert.ok(got instanceof Error, `codec ${codec}: pool decoded what inline refused (${want.message})`);
+      assert.equal(got.constructor, want.constructor);
+      assert.equal(got.message, want.message);
+    } else {
+      assert.ok(got instanceof Uint8Array, `codec ${codec}: ${got}`);
+      assert.ok(Buffer.from(got).equals(Buffer.from(want)), `codec ${codec}: same bytes`);
+    }
+  }
+});
+
+test('aborted requests reject with ABORTED; queued aborted jobs are skipped', { skip: SKIP_NO_SLIDES }, async () => {
+  const { bytes, compression } = await tcgaTiles(6);
+  const pool = new DecodePool(1);
+  try {
+    const h = parseJ2kHeader(bytes[0]);
+    const pre = new AbortController();
+    pre.abort();
+    await assert.rejects(pool.j2k(bytes[0], h, false, 'pre-aborted tile', pre.signal), (e: SlideError) => e.code === 'ABORTED' && /pre-aborted tile: aborted/.test(e.message));
+    const ac = new AbortController();
+    const first = pool.j2k(bytes[0], h, false, 'running tile');
+    const queued = bytes.slice(1).map((b, i) => pool.j2k(b, parseJ2kHeader(b), false, `queued tile ${i}`, ac.signal));
+    assert.equal(pool.busy, 6);
+    ac.abort();
+    for (const q of queued) await assert.rejects(q, (e: SlideError) => e instanceof SlideError && e.code === 'ABORTED');
+    assert.equal(pool.busy, 1, 'queued jobs dropped at once');
+    assert.equal((await first).width, 256);
+    // the pool still works after the aborts, and through the tile adapter
+    assert.equal((await pool.j2k(bytes[1], parseJ2kHeader(bytes[1]), false, 'again')).height, 256);
+    const ac2 = new AbortController();
+    ac2.abort();
+    await assert.rejects(adapterDecode(bytes[2], compression, 'x.svs tile (3,4)', ac2.signal), (e: SlideError) => e.code === 'ABORTED' && e.message === 'x.svs tile (3,4): aborted');
+  } finally {
+    await pool.close();
+  }
+  await assert.rejects(pool.j2k(bytes[0], parseJ2kHeader(bytes[0]), false, 'closed'), (e: SlideError) => e.code === 'ABORTED');
+});
+
+async function maxTickGap(work: () => Promise<unknown>): Promise<number> {
+  let last = performance.now(), max = 0;
+  const iv = setInterval(() => { const t = performance.now(); max = Math.max(max, t - last); last = t; }, 2);
+  try {
+    await new Promise((r) => setTimeout(r, 10));
+    last = performance.now();
+    await work();
+    await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    clearInterval(iv);
+  }
+  return max;
+}
+
+test('the event loop keeps ticking (gap < 20 ms) while 20 J2K tiles decode in the pool', { skip: SKIP_NO_SLIDES }, async () => {
+  const { bytes, compression } = await tcgaTiles(20);
+  await adapterDecode(bytes[0], compression, 'warm-up'); // worker start + WASM instantiation are one-off
+  await Promise.all(bytes.slice(0, decodePool().size).map((b) => adapterDecode(b, compression, 'warm-up')));
+  const inlineGap = await maxTickGap(() => Promise.all(bytes.map((b) => decodeAperioJ2k(b, compression))));
+  const pooledGap = await maxTickGap(() => Promise.all(bytes.map((b) => adapterDecode(b, compression, 'tile'))));
+  assert.ok(inlineGap > 40, `control: inline decodes block the loop (max gap ${inlineGap.toFixed(1)} ms)`);
+  assert.ok(pooledGap < 20, `max event-loop gap ${pooledGap.toFixed(1)} ms while 20 tiles decode in the pool (inline: ${inlineGap.toFixed(1)} ms)`);
+});
