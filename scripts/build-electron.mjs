@@ -36,5 +36,6 @@ await Promise.all([
   }),
 ]);
 // the tile decode pool's worker (plain JS) is loaded at run time from beside main.js (main/engine/tiff/decode-pool.ts)
-copyFileSync(join(root, 'main/engine/tiff/decode-worker.mjs'), join(root, 'dist/electron/decode-worker.mjs'));
+// the decode worker and the capped decoders it shares with the main thread
+for (const f of ['decode-worker.mjs', 'raw-codecs.mjs']) copyFileSync(join(root, 'main/engine/tiff', f), join(root, 'dist/electron', f));
 console.log(`built dist/electron/main.js and dist/electron/preload.cjs in ${Date.now() - t0} ms`);

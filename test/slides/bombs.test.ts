@@ -14,7 +14,7 @@ import { createDeflate } from 'node:zlib';
 import sharp from 'sharp';
 import { openSlide, SlideError, type Slide } from '../../main/engine/slide/index.js';
 import { parseJpegHeader, patchSofDims } from '../../main/engine/tiff/jpeg-markers.js';
-import { lzwBounded } from '../../main/engine/tiff/raw-codecs.js';
+import { lzwBounded } from '../../main/engine/tiff/raw-codecs.mjs';
 import { writeTiff, type ImageSpec } from '../fixtures/tiff-writer.js';
 import { lzwEncode } from '../fixtures/lzw-encode.js';
 

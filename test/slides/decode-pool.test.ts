@@ -13,7 +13,7 @@ import { SHARED_SLIDES, SKIP_NO_SLIDES } from '../helpers/paths.js';
 import { DecodePool, closeDecodePool, decodePool } from '../../main/engine/tiff/decode-pool.js';
 import { decodeAperioJ2k as adapterDecode } from '../../main/engine/tiff/j2k-adapter.js';
 import { decodeAperioJ2k, parseJ2kHeader, aperioJ2kNeedsYcbcrConversion } from '../../main/engine/tiff/jpeg2000.js';
-import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from '../../main/engine/tiff/raw-codecs.js';
+import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from '../../main/engine/tiff/raw-codecs.mjs';
 import { SlideError } from '../../main/engine/slide/types.js';
 import { lzwEncode } from '../fixtures/lzw-encode.js';
 

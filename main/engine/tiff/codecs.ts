@@ -3,7 +3,7 @@
  * - JPEG (7): complete JPEG (tables merged, APP14 for RGB) decoded by sharp, i.e. libvips/libjpeg-turbo
  *   in libvips' thread pool, off the JS thread.
  * - JPEG 2000 (Aperio 33003 / 33005): ./jpeg2000.ts (helper S2), loaded lazily.
- * - none / LZW / Deflate / PackBits: ./raw-codecs.ts, output capped at one full chunk (decompression bombs
+ * - none / LZW / Deflate / PackBits: ./raw-codecs.mjs, output capped at one full chunk (decompression bombs
  *   are refused, never allocated); chunks of 16 KiB or more compressed run the same bounded decoders in the
  *   worker pool (./decode-pool.ts), small ones inline. J2K tiles of 64×64 or more decode in the pool too.
  *   JPEG, the hot path of every real slide here, runs in libvips' threads.
@@ -18,7 +18,7 @@ import type { TiffImage } from './image.js';
 import { completeJpeg, jpegPrefix } from './jpeg.js';
 import { parseJpegHeader } from './jpeg-markers.js';
 import { decodePool, INLINE_MAX_BYTES, poolEnabled } from './decode-pool.js';
-import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from './raw-codecs.js';
+import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from './raw-codecs.mjs';
 import { TAG } from './tags.js';
 
 /** Interleaved samples of one decoded chunk. */

@@ -19,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SlideError, type SlideErrorCode } from '../slide/types.js';
-import { ChunkCorrupt, ChunkTooLarge } from './raw-codecs.js';
+import { ChunkCorrupt, ChunkTooLarge } from './raw-codecs.mjs';
 
 /** Deflate / LZW / PackBits chunks with fewer compressed bytes than this decode inline (the round trip costs more). */
 export const INLINE_MAX_BYTES = 16 * 1024;
@@ -148,7 +148,7 @@ export class DecodePool {
     return { data: new Uint8Array(r.data!), width: r.width!, height: r.height!, components: r.components! };
   }
 
-  /** Deflate (8 / 32946), LZW (5) or PackBits (32773) capped at maxBytes: throws ChunkTooLarge / ChunkCorrupt as raw-codecs.ts. */
+  /** Deflate (8 / 32946), LZW (5) or PackBits (32773) capped at maxBytes: throws ChunkTooLarge / ChunkCorrupt as raw-codecs.mjs. */
   async raw(codec: number, chunk: Uint8Array, maxBytes: number, what: string, signal?: AbortSignal): Promise<Uint8Array> {
     const buf = copyOf(chunk);
     const r = await this.submit({ op: 'raw', codec, bytes: buf, maxBytes }, [buf], what, signal);

@@ -4,11 +4,11 @@
 //   { id, op: 'raw', codec, bytes, maxBytes }                   -> { id, data }
 //   failure                                                     -> { id, error: { code, message } }
 // The J2K path is the decode half of ./jpeg2000.ts (the header is parsed and checked on the calling thread);
-// the raw path mirrors ./raw-codecs.ts (output capped at maxBytes). Keep them in step: test/slides/decode-pool
+// the raw path runs the very same capped decoders as the main thread (./raw-codecs.mjs). test/slides/decode-pool
 // compares pooled and inline results byte for byte.
 import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { inflateSync, constants } from 'node:zlib';
+import { ChunkCorrupt, ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from './raw-codecs.mjs';
 
 class Failure extends Error {
   constructor(code, message) { super(message); this.code = code; }
@@ -92,98 +92,24 @@ async function decodeJ2k(m) {
   throw new Failure('UNSUPPORTED', `JPEG 2000 tile: ${img.components} components (expected 1 or 3)`);
 }
 
-// ---- Deflate / LZW / PackBits, capped at maxBytes (mirrors ./raw-codecs.ts) ----
-const tooLarge = (codec, maxBytes) => {
-  throw new Failure('TOO_LARGE', `${codec} data decompresses to more than the ${maxBytes} bytes one chunk can hold (corrupt data or a decompression bomb)`);
-};
+// ---- Deflate / LZW / PackBits: the same capped decoders as the main thread (./raw-codecs.mjs) ----
 const corrupt = (message) => new Failure('RAW_CORRUPT', message);
 
-function inflateBounded(src, maxBytes) {
+function decodeRawChecked(codec, src, maxBytes) {
   try {
-    const b = inflateSync(src, { maxOutputLength: Math.max(1, maxBytes), finishFlush: constants.Z_SYNC_FLUSH });
-    return new Uint8Array(b.buffer, b.byteOffset, b.length);
+    if (codec === 8 || codec === 32946) return inflateBounded(src, maxBytes);
+    if (codec === 5) return lzwBounded(src, maxBytes);
+    if (codec === 32773) return packBitsBounded(src, maxBytes);
   } catch (e) {
-    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) tooLarge('Deflate', maxBytes);
-    throw corrupt(`Deflate: ${e.message}`);
+    if (e instanceof ChunkTooLarge) throw new Failure('TOO_LARGE', e.message);
+    if (e instanceof ChunkCorrupt) throw corrupt(e.message);
+    throw e;
   }
-}
-
-function packBitsBounded(src, maxBytes) {
-  const out = new Uint8Array(maxBytes);
-  let i = 0, o = 0;
-  const n = src.length;
-  while (i < n) {
-    const h = (src[i++] << 24) >> 24;
-    if (h >= 0) {
-      const k = h + 1;
-      if (o + k > maxBytes) tooLarge('PackBits', maxBytes);
-      if (i + k > n) throw corrupt('PackBits: literal run past the end of the data');
-      out.set(src.subarray(i, i + k), o);
-      i += k; o += k;
-    } else if (h !== -128) {
-      const k = 1 - h;
-      if (o + k > maxBytes) tooLarge('PackBits', maxBytes);
-      if (i >= n) throw corrupt('PackBits: repeat run past the end of the data');
-      out.fill(src[i++], o, o + k);
-      o += k;
-    }
-  }
-  return out.subarray(0, o);
-}
-
-function lzwBounded(src, maxBytes) {
-  const out = new Uint8Array(maxBytes);
-  const prefix = new Int16Array(4096), suffix = new Uint8Array(4096), first = new Uint8Array(4096), len = new Uint16Array(4096);
-  for (let c = 0; c < 256; c++) { prefix[c] = -1; suffix[c] = c; first[c] = c; len[c] = 1; }
-  const totalBits = src.length * 8;
-  let bits = 9, next = 258, prev = -1, bitPos = 0, o = 0;
-  const emit = (code) => {
-    const l = len[code];
-    if (o + l > maxBytes) tooLarge('LZW', maxBytes);
-    for (let c = code, k = o + l - 1; k >= o; k--) { out[k] = suffix[c]; c = prefix[c]; }
-    o += l;
-  };
-  while (bitPos + bits <= totalBits) {
-    const b = bitPos >> 3;
-    const word = (src[b] << 16) | ((src[b + 1] ?? 0) << 8) | (src[b + 2] ?? 0);
-    const code = (word >> (24 - (bitPos & 7) - bits)) & ((1 << bits) - 1);
-    bitPos += bits;
-    if (code === 257) break;
-    if (code === 256) { bits = 9; next = 258; prev = -1; continue; }
-    if (prev === -1) {
-      if (code > 255) throw corrupt(`LZW: code ${code} right after a clear code`);
-      emit(code);
-      prev = code;
-      continue;
-    }
-    let fc;
-    if (code < next) {
-      emit(code);
-      fc = first[code];
-    } else if (code === next) {
-      fc = first[prev];
-      emit(prev);
-      if (o + 1 > maxBytes) tooLarge('LZW', maxBytes);
-      out[o++] = fc;
-    } else {
-      throw corrupt(`LZW: code ${code} not in the dictionary (${next} entries)`);
-    }
-    if (next < 4096) {
-      prefix[next] = prev; suffix[next] = fc; first[next] = first[prev]; len[next] = len[prev] + 1;
-      next++;
-    }
-    prev = code;
-    if (next + 1 >= (1 << bits) && bits < 12) bits++;
-  }
-  return out.subarray(0, o);
+  throw corrupt(`codec ${codec} is not decoded in the pool`);
 }
 
 function decodeRaw(m) {
-  const src = new Uint8Array(m.bytes);
-  if (m.codec === 8 || m.codec === 32946) return inflateBounded(src, m.maxBytes);
-  if (m.codec === 5) return lzwBounded(src, m.maxBytes);
-  if (m.codec === 32773) return packBitsBounded(src, m.maxBytes);
-  throw corrupt(`codec ${m.codec} is not decoded in the pool`);
+  return decodeRawChecked(m.codec, new Uint8Array(m.bytes), m.maxBytes);
 }
 
 /** An ArrayBuffer holding exactly these bytes, to transfer (copies a view into something larger). */

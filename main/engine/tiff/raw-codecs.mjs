@@ -4,28 +4,31 @@
  * refuses a stream that would produce more: a 600 KB Deflate tile that inflates to 600 MB (a decompression
  * bomb) is refused after allocating at most `maxBytes`, never the bomb's size. (geotiff's decoders grow
  * unbounded JS arrays / buffers, so they are not used for untrusted chunks.)
+ *
+ * Plain JavaScript (types in ./raw-codecs.d.mts) so the decode worker (./decode-worker.mjs) imports the very same code.
  */
 import { inflateSync, constants } from 'node:zlib';
 
 export class ChunkTooLarge extends Error {}
 export class ChunkCorrupt extends Error {}
 
-function tooLarge(codec: string, maxBytes: number): never {
+/** @returns {never} */
+function tooLarge(codec, maxBytes) {
   throw new ChunkTooLarge(`${codec} data decompresses to more than the ${maxBytes} bytes one chunk can hold (corrupt data or a decompression bomb)`);
 }
 
-export function inflateBounded(src: Uint8Array, maxBytes: number): Uint8Array {
+export function inflateBounded(src, maxBytes) {
   try {
     // Z_SYNC_FLUSH: a stream without its final block still yields what it has (the size check follows)
     const b = inflateSync(src, { maxOutputLength: Math.max(1, maxBytes), finishFlush: constants.Z_SYNC_FLUSH });
     return new Uint8Array(b.buffer, b.byteOffset, b.length);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) tooLarge('Deflate', maxBytes);
-    throw new ChunkCorrupt(`Deflate: ${(e as Error).message}`);
+    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) tooLarge('Deflate', maxBytes);
+    throw new ChunkCorrupt(`Deflate: ${e.message}`);
   }
 }
 
-export function packBitsBounded(src: Uint8Array, maxBytes: number): Uint8Array {
+export function packBitsBounded(src, maxBytes) {
   const out = new Uint8Array(maxBytes);
   let i = 0, o = 0;
   const n = src.length;
@@ -49,13 +52,13 @@ export function packBitsBounded(src: Uint8Array, maxBytes: number): Uint8Array {
 }
 
 /** TIFF LZW (MSB-first codes of 9..12 bits, "early change"), output capped at maxBytes. */
-export function lzwBounded(src: Uint8Array, maxBytes: number): Uint8Array {
+export function lzwBounded(src, maxBytes) {
   const out = new Uint8Array(maxBytes);
   const prefix = new Int16Array(4096), suffix = new Uint8Array(4096), first = new Uint8Array(4096), len = new Uint16Array(4096);
   for (let c = 0; c < 256; c++) { prefix[c] = -1; suffix[c] = c; first[c] = c; len[c] = 1; }
   const totalBits = src.length * 8;
   let bits = 9, next = 258, prev = -1, bitPos = 0, o = 0;
-  const emit = (code: number): void => {
+  const emit = (code) => {
     const l = len[code];
     if (o + l > maxBytes) tooLarge('LZW', maxBytes);
     for (let c = code, k = o + l - 1; k >= o; k--) { out[k] = suffix[c]; c = prefix[c]; }
@@ -74,7 +77,7 @@ export function lzwBounded(src: Uint8Array, maxBytes: number): Uint8Array {
       prev = code;
       continue;
     }
-    let fc: number;
+    let fc;
     if (code < next) {
       emit(code);
       fc = first[code];
