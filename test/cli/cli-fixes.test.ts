@@ -6,17 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeepZoomGeometry } from '../../main/engine/tiles/index.js';
 import { FIXTURE, pyramidTiff } from '../contract/fixture.js';
-import { cli, spawnCli } from './run-cli.js';
+import { cli, oneLineError, spawnCli } from './run-cli.js';
 
 const NAME = 'pyramid-1500x1100-t256-q90';
 
-function oneLineError(r: { code: number; stderr: string }, cmd: string, re: RegExp) {
-  assert.notEqual(r.code, 0);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0], new RegExp(`^glassbox ${cmd}: `));
-  assert.match(lines[0], re);
-}
 
 function countFiles(dir: string): number {
   let n = 0;

@@ -10,15 +10,8 @@ import { FIXTURE, pyramidTiff } from '../contract/fixture.js';
 import { openSlide } from '../../main/engine/slide/index.js';
 import { DeepZoomGeometry } from '../../main/engine/tiles/index.js';
 
-import { CHILD_CONFIG, cli, spawnCli } from './run-cli.js';
+import { CHILD_CONFIG, cli, oneLineError, spawnCli } from './run-cli.js';
 
-function oneLineError(r: { code: number; stderr: string }, cmd: string, re: RegExp) {
-  assert.notEqual(r.code, 0);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0], new RegExp(`^glassbox ${cmd}: `));
-  assert.match(lines[0], re);
-}
 
 test('info --json: one JSON object with the slide properties', async () => {
   const f = await pyramidTiff();

@@ -2,6 +2,7 @@
  * Runs `bin/glassbox.mjs` as a child process with a throw-away HOME and XDG_CONFIG_HOME, so no test ever
  * writes the user's real ~/.config/glassbox (recent.json).
  */
+import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcessWithoutNullStreams, type SpawnOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,4 +31,13 @@ export function cli(args: string[]): Promise<{ code: number; stdout: string; std
 
 export function spawnCli(args: string[], opts: SpawnOptions = {}): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...opts }) as ChildProcessWithoutNullStreams;
+}
+
+/** a failed command printed exactly one line, "glassbox <cmd>: …", matching `re` */
+export function oneLineError(r: { code: number; stderr: string }, cmd: string, re: RegExp): void {
+  assert.notEqual(r.code, 0);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
+  assert.match(lines[0], new RegExp(`^glassbox ${cmd}: `));
+  assert.match(lines[0], re);
 }
