@@ -4,12 +4,14 @@
  *   export async function run(argv: string[], io: CliIO): Promise<number>;  // exit code
  * Errors: a command throws; main prints ONE line "glassbox <cmd>: <message>" to stderr and exits non-zero.
  */
+import { VERSION } from './version.js';
+
 export interface CliIO {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
-const COMMANDS = ['info', 'region', 'dzi', 'serve', 'layers', 'explain'] as const;
+const COMMANDS = ['info', 'region', 'dzi', 'serve', 'layers', 'explain', 'analyze'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 interface CommandModule {
@@ -41,7 +43,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     return cmd ? 0 : 2;
   }
   if (cmd === '--version' || cmd === 'version') {
-    io.out('glassbox 0.1.0');
+    io.out(`glassbox ${VERSION}`);
     return 0;
   }
   if (!(COMMANDS as readonly string[]).includes(cmd)) {

@@ -71,8 +71,15 @@ test('openSlide().readRegion matches OpenSlide read_region on every shared slide
   const openSlide = await loadOpenSlide();
   for (const s of SLIDES) {
     const path = join(SHARED_SLIDES, s.file);
-    await t.test(s.file, { skip: !existsSync(path) ? `${path} missing` : !s.openslideReads ? s.note : false }, async (st) => {
+    await t.test(s.file, { skip: !existsSync(path) ? `${path} missing` : false }, async (st) => {
       const info = openslideInfo(path);
+      if (!s.openslideReads) {
+        // no reference for this file (ome-pixels.test.ts checks it against libvips instead); if a newer OpenSlide
+        // reads it, this fails and the file joins the cross-check
+        assert.equal(info, null, `OpenSlide now opens ${s.file}: set openslideReads and compare its pixels`);
+        st.diagnostic(s.note ?? '');
+        return;
+      }
       assert.ok(info, `OpenSlide could not open ${s.file}`);
       const slide = await openSlide(path);
       try {
