@@ -4,6 +4,7 @@
  * bounded), so the model waits on I/O only when reading is slower than inference. ROI first; re-prioritise,
  * pause, resume and cancel while running; progress with rate and ETA; a checkpoint hook for resumable runs.
  */
+import { setMaxListeners } from 'node:events';
 import type { Slide } from '../slide/types.js';
 import type { ModelPackage } from '../model/index.js';
 import { applyTransforms, checkPackageAgainstModel, resizeBilinear } from '../model/index.js';
@@ -56,6 +57,8 @@ export class AnalysisJob {
 
   constructor(private readonly input: AnalyzeInput) {
     this.pendingPriority = input.priority;
+    // every in-flight region read listens to this one signal
+    setMaxListeners(0, this.abort.signal);
   }
 
   get state(): Progress {
