@@ -1,26 +1,67 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteLru } from '../../main/base/lru.js';
+import { ByteCache } from '../../main/base/cache.js';
 import { Inflight } from '../../main/base/inflight.js';
 import { Semaphore, mapLimit } from '../../main/base/limit.js';
 import { isAbortError } from '../../main/base/abort.js';
 
-test('ByteLru evicts least-recently-used entries to stay within its byte budget', () => {
-  const lru = new ByteLru<string, Uint8Array>(100, (b) => b.byteLength);
-  lru.set('a', new Uint8Array(40));
-  lru.set('b', new Uint8Array(40));
-  assert.ok(lru.get('a')); // a is now most recent
-  lru.set('c', new Uint8Array(40)); // evicts b
-  assert.equal(lru.has('b'), false);
-  assert.ok(lru.has('a') && lru.has('c'));
-  assert.equal(lru.bytes, 80);
-  lru.set('huge', new Uint8Array(101)); // larger than the budget: not stored
-  assert.equal(lru.has('huge'), false);
-  assert.equal(lru.bytes, 80);
-  lru.set('a', new Uint8Array(10)); // replace updates the size
-  assert.equal(lru.bytes, 50);
-  assert.equal(lru.deleteWhere((k) => k === 'c'), 1);
-  assert.equal(lru.bytes, 10);
+test('ByteCache keeps to its byte budget, least-recently-used first; big entries are not kept', () => {
+  const c = new ByteCache({ maxBytes: 100, maxEntryBytes: 100 });
+  c.set('a', new Uint8Array(40));
+  c.set('b', new Uint8Array(40));
+  assert.ok(c.get('a')); // a is now most recent
+  c.set('c', new Uint8Array(40)); // evicts b
+  assert.equal(c.has('b'), false);
+  assert.ok(c.has('a') && c.has('c'));
+  assert.equal(c.bytes, 80);
+  assert.equal(c.set('huge', new Uint8Array(101)), false); // larger than the budget: not stored
+  assert.equal(c.has('huge'), false);
+  assert.equal(c.bytes, 80);
+  c.set('a', new Uint8Array(10)); // replace updates the size
+  assert.equal(c.bytes, 50);
+  assert.equal(c.deletePrefix('c'), 1);
+  assert.equal(c.bytes, 10);
+  // RGB images count their pixel bytes; the default entry limit is a quarter of the budget
+  const d = new ByteCache({ maxBytes: 1000 });
+  assert.equal(d.set('img', { data: new Uint8Array(250), width: 1, height: 1 }), true);
+  assert.equal(d.set('img2', { data: new Uint8Array(251), width: 1, height: 1 }), false);
+  assert.throws(() => d.set('x', { width: 3 }), /size/);
+  assert.throws(() => new ByteCache({ maxBytes: 0 }), RangeError);
+});
+
+test('ByteCache namespaces share one budget, count their own entries and refuse stores once disposed', async () => {
+  const c = new ByteCache({ maxBytes: 1000, maxEntryBytes: 1000 });
+  const a = c.namespace('slide');
+  const b = c.namespace('slide');
+  assert.notEqual(a.prefix, b.prefix, 'each holder gets its own prefix');
+  a.set('t', new Uint8Array(300));
+  b.set('t', new Uint8Array(400));
+  assert.deepEqual([a.size, a.bytes, b.size, b.bytes, c.bytes], [1, 300, 1, 400, 700]);
+  assert.equal(a.get<Uint8Array>('t')!.byteLength, 300);
+  b.set('u', new Uint8Array(400)); // over budget: b's 't' (least recently used: a's was just read) goes
+  assert.deepEqual([a.size, a.bytes, b.size, b.bytes, b.has('t'), b.has('u')], [1, 300, 1, 400, false, true]);
+  // load: computed once, stored in the namespace, a hit afterwards
+  let runs = 0;
+  const load = () => a.load('k', async () => { runs++; return new Uint8Array(100); });
+  const [x, y] = await Promise.all([load(), load()]);
+  assert.equal(x, y);
+  assert.equal(runs, 1);
+  await load();
+  assert.equal(runs, 1);
+  assert.equal(a.bytes, 400);
+  // an aborted load is not stored; the next caller computes it afresh
+  const ctrl = new AbortController();
+  const p = a.load('slow', (sig) => new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(new Uint8Array(sig.aborted ? 1 : 2)), 20)), ctrl.signal);
+  ctrl.abort();
+  await assert.rejects(p, (e) => isAbortError(e));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(a.has('slow'), false);
+  // dispose drops the entries and refuses later stores (a load finishing after its owner closed)
+  const late = a.load('late', () => new Promise<Uint8Array>((r) => setTimeout(() => r(new Uint8Array(10)), 10)));
+  a.dispose();
+  assert.equal((await late).byteLength, 10, 'the caller still gets its value');
+  assert.deepEqual([a.size, a.bytes, a.has('late'), a.has('k')], [0, 0, false, false]);
+  assert.equal(b.size, 1, 'other namespaces keep theirs');
 });
 
 test('Inflight shares one computation and aborts it only when every waiter aborted', async () => {

@@ -1,7 +1,8 @@
 /**
  * OpenSlide read_region over a level's tile grid: (x, y) in level-0 pixels, w×h pixels at the level,
- * white (255,255,255) outside the slide. Decoded tiles are kept in a small byte-bounded LRU so that
- * neighbouring regions do not decode the same tile twice.
+ * white (255,255,255) outside the slide. Decoded tiles are kept in the slide's namespace of the one shared byte
+ * cache (main/base/cache.ts) so that neighbouring regions (and other engines reading the same slide) do not
+ * decode the same tile twice.
  *
  * Off-grid origins: at a level whose downsample does not divide x (or y), the region starts at a fractional
  * level coordinate x/ds. OpenSlide paints the tiles through cairo translated by that fraction, i.e. pixman's
@@ -11,47 +12,13 @@
 import { SlideError, type RgbImage } from './types.js';
 import { LIMITS, throwIfAborted } from '../tiff/index.js';
 import type { LevelSource } from './levels.js';
-
-export class TileCache {
-  private readonly map = new Map<string, RgbImage>();
-  private readonly inflight = new Map<string, Promise<RgbImage>>();
-  private bytes = 0;
-  constructor(private readonly budget: number) {}
-
-  get(key: string, load: () => Promise<RgbImage>): Promise<RgbImage> {
-    const hit = this.map.get(key);
-    if (hit) { this.map.delete(key); this.map.set(key, hit); return Promise.resolve(hit); }
-    let p = this.inflight.get(key);
-    if (!p) {
-      p = load().then((img) => {
-        this.put(key, img);
-        return img;
-      }).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, p);
-    }
-    return p;
-  }
-
-  private put(key: string, img: RgbImage): void {
-    const size = img.data.byteLength;
-    if (size > this.budget / 4) return;
-    this.map.set(key, img);
-    this.bytes += size;
-    for (const [k, v] of this.map) {
-      if (this.bytes <= this.budget) break;
-      this.map.delete(k);
-      this.bytes -= v.data.byteLength;
-    }
-  }
-
-  clear(): void { this.map.clear(); this.bytes = 0; }
-}
+import type { CacheNamespace } from '../../base/cache.js';
 
 const PARALLEL = 8;
 
 export async function readRegionFrom(
   path: string, l: LevelSource, level: number, downsample: number,
-  x: number, y: number, w: number, h: number, cache: TileCache, signal?: AbortSignal,
+  x: number, y: number, w: number, h: number, cache: CacheNamespace, signal?: AbortSignal,
 ): Promise<RgbImage> {
   if (![x, y].every(Number.isFinite) || !Number.isInteger(w) || !Number.isInteger(h) || w < 0 || h < 0) {
     throw new SlideError('OUT_OF_RANGE', `${path}: invalid region x=${x} y=${y} w=${w} h=${h} (w, h must be integers ≥ 0)`);
@@ -89,7 +56,7 @@ export function bilinearAt(src: Uint8Array, srcW: number, w: number, h: number, 
 /** The level-coordinate rectangle (lx, ly, w, h), white outside the level. */
 async function readLevelRect(
   path: string, l: LevelSource, level: number, lx: number, ly: number, w: number, h: number,
-  cache: TileCache, signal?: AbortSignal,
+  cache: CacheNamespace, signal?: AbortSignal,
 ): Promise<RgbImage> {
   const out = new Uint8Array(w * h * 3).fill(255);
   const x0 = Math.max(lx, 0), y0 = Math.max(ly, 0);
@@ -104,8 +71,11 @@ async function readLevelRect(
     while (next < jobs.length) {
       const [c, r] = jobs[next++];
       throwIfAborted(signal, `${path}: readRegion`);
-      // no signal inside the shared load: one caller's abort must not fail another's wait on the same tile
-      const t = await cache.get(`${level}/${c}/${r}`, () => l.readTile(c, r));
+      // a shared load: one caller's abort ends only its own wait; the read stops once no caller waits for it
+      const t = await cache.load(`${level}/${c}/${r}`, (sig) => l.readTile(c, r, sig), signal).catch((e: unknown) => {
+        throwIfAborted(signal, `${path}: readRegion`); // this caller aborted: SlideError ABORTED as before
+        throw e;
+      });
       // intersection of this tile with the region, in level coordinates
       const tx = c * l.tileWidth, ty = r * l.tileHeight;
       const ix0 = Math.max(x0, tx), iy0 = Math.max(y0, ty);

@@ -3,7 +3,8 @@ import { SlideError, type EncodedTile, type RgbImage, type Slide, type SlideProp
 import type { TiffFile } from '../tiff/index.js';
 import { throwIfAborted } from '../tiff/index.js';
 import { readWholeLevel, type LevelSource } from './levels.js';
-import { readRegionFrom, TileCache } from './region.js';
+import { readRegionFrom } from './region.js';
+import { sharedCache } from '../../base/cache.js';
 
 /** Any non-SlideError escaping a read becomes CORRUPT, naming the file and the operation. */
 async function guard<T>(path: string, op: string, f: () => Promise<T>): Promise<T> {
@@ -17,7 +18,8 @@ async function guard<T>(path: string, op: string, f: () => Promise<T>): Promise<
 
 export class TiffSlide implements Slide {
   private closed = false;
-  private readonly cache = new TileCache(48 * 1024 * 1024);
+  /** decoded tiles, in this slide's namespace of the one shared byte cache */
+  private readonly cache = sharedCache().namespace('slide');
 
   constructor(
     readonly path: string,
@@ -78,7 +80,7 @@ export class TiffSlide implements Slide {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.cache.clear();
+    this.cache.dispose();
     this.dispose?.();
     await this.tf.close();
   }

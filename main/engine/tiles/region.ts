@@ -1,21 +1,20 @@
 /**
  * Level-coordinate region reads for the tiler. When the slide can hand out its native tiles as JPEG
  * (`readEncodedTile`), the tiles are decoded with libjpeg-turbo through sharp (native, multi-threaded)
- * and kept in a small decoded-tile LRU, so the overlapping Deep Zoom tiles that share a file tile decode
- * it once. Otherwise, the slide's own `readRegion` is used.
+ * and kept in the shared byte cache (main/base/cache.ts, namespace 'decoded'), so the overlapping Deep Zoom tiles
+ * that share a file tile decode it once. Otherwise, the slide's own `readRegion` is used.
  */
 import type { RgbImage, Slide } from '../slide/types.js';
 import { SlideError } from '../slide/types.js';
-import { ByteLru } from '../../base/lru.js';
-import { Inflight } from '../../base/inflight.js';
+import { sharedCache, type ByteCache, type CacheNamespace } from '../../base/cache.js';
 import { throwIfAborted } from '../../base/abort.js';
 import { blit, decodeToRgb, whiteImage } from './codec.js';
 import { nativeGrid } from './geometry.js';
 import type { CodecPool } from './codec-pool.js';
 
 export interface RegionReaderOptions {
-  /** budget of the decoded-tile cache (default 64 MiB) */
-  decodedCacheBytes?: number;
+  /** where decoded tiles are kept (default: the process-wide shared cache; SlideTiler passes its TileCache's) */
+  cache?: ByteCache;
   /** 'auto' decodes pass-through JPEG tiles with sharp where the slide offers them; 'slide' always uses slide.readRegion */
   decoder?: 'auto' | 'slide';
   /** worker threads for JPEG decode (optional; default: decode on this thread) */
@@ -23,15 +22,14 @@ export interface RegionReaderOptions {
 }
 
 export class RegionReader {
-  private readonly decoded: ByteLru<string, RgbImage>;
-  private readonly inflight = new Inflight<string, RgbImage>();
+  private readonly decoded: CacheNamespace;
   private readonly encodedOk = new Map<number, Promise<boolean>>();
 
   constructor(
     private readonly slide: Slide,
     readonly opts: RegionReaderOptions = {},
   ) {
-    this.decoded = new ByteLru(opts.decodedCacheBytes ?? 64 * 2 ** 20, (img) => img.data.byteLength);
+    this.decoded = (opts.cache ?? sharedCache()).namespace('decoded');
   }
 
   /** Whether level `level` serves its tiles as pass-through JPEG (probed once per level). */
@@ -53,17 +51,12 @@ export class RegionReader {
 
   /** One native tile decoded to RGB (full encoded size; callers crop). */
   decodedTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<RgbImage> {
-    const key = `${level}/${col}/${row}`;
-    const hit = this.decoded.get(key);
-    if (hit) return Promise.resolve(hit);
-    return this.inflight.run(
-      key,
+    return this.decoded.load(
+      `${level}/${col}/${row}`,
       async (sig) => {
         const enc = await this.slide.readEncodedTile(level, col, row, sig);
         throwIfAborted(sig, 'tile decode');
-        const img = enc ? await (this.opts.pool ? this.opts.pool.decode(enc.bytes) : decodeToRgb(enc.bytes)) : await this.slide.readTile(level, col, row, sig);
-        this.decoded.set(key, img);
-        return img;
+        return enc ? await (this.opts.pool ? this.opts.pool.decode(enc.bytes) : decodeToRgb(enc.bytes)) : await this.slide.readTile(level, col, row, sig);
       },
       signal,
     );
@@ -119,7 +112,8 @@ export class RegionReader {
     return out;
   }
 
+  /** Drops the decoded tiles (the tiler's slide closed); later decodes are not kept. */
   clear(): void {
-    this.decoded.clear();
+    this.decoded.dispose();
   }
 }

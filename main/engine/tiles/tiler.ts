@@ -47,7 +47,7 @@ export class SlideTiler {
     this.geometry = new DeepZoomGeometry(p.width, p.height, tileSize, overlap);
     this.quality = opts.quality ?? DEFAULT_QUALITY;
     if (!Number.isInteger(this.quality) || this.quality < 1 || this.quality > 100) throw new RangeError(`JPEG quality must be 1..100 (got ${this.quality})`);
-    this.region = new RegionReader(slide, opts);
+    this.region = new RegionReader(slide, { cache: cache.store, ...opts });
   }
 
   dziXml(): string {
