@@ -80,6 +80,7 @@ if (!app.requestSingleInstanceLock()) {
     host = createElectronHost({
       configDir: app.getPath('userData'),
       staticDir: RENDERER_DIR,
+      modelsDir: join(ROOT, 'models'),
       version: app.getVersion(),
       granted,
       onSlideOpened: () => void rebuildMenu(),

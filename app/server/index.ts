@@ -5,7 +5,8 @@
 import { rejectForeignRequest } from './guard.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SlideServiceImpl, type SlideServiceDeps } from '../../main/services/index.js';
+import { fileURLToPath } from 'node:url';
+import { AnalysisServiceImpl, SlideServiceImpl, type AnalysisServiceDeps, type SlideServiceDeps } from '../../main/services/index.js';
 import { createHandler } from '../../main/transport/index.js';
 
 export interface StartServerOptions {
@@ -18,6 +19,8 @@ export interface StartServerOptions {
   configDir?: string;
   /** overrides for the slide service (tests inject openSlide, tile options …) */
   service?: Partial<SlideServiceDeps>;
+  /** model packages offered to the viewer (default: the shipped models/ folder) and the analysis result cache */
+  analysis?: Partial<Omit<AnalysisServiceDeps, 'slides'>>;
   /** prints the URL (default: console.log) */
   log?: (line: string) => void;
 }
@@ -25,6 +28,7 @@ export interface StartServerOptions {
 export interface RunningServer {
   server: Server;
   service: SlideServiceImpl;
+  analysis: AnalysisServiceImpl;
   url: string;
   host: string;
   port: number;
@@ -34,6 +38,8 @@ export interface RunningServer {
 }
 
 const MAX_BODY = 1024 * 1024;
+/** the shipped model packages (repo/models) */
+export const SHIPPED_MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 
 function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal, body: Buffer | null): Request {
   const headers = new Headers();
@@ -115,7 +121,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const service = new SlideServiceImpl({ host: 'http', configDir: opts.configDir, ...opts.service });
   const opened: string[] = [];
   for (const p of opts.slides ?? []) opened.push((await service.open({ path: p })).id);
-  const handler = createHandler({ service, staticDir: opts.staticDir });
+  const analysis = new AnalysisServiceImpl({
+    slides: service, version: service.version, modelRoots: [{ dir: SHIPPED_MODELS, source: 'shipped' }], ...opts.analysis,
+  });
+  const handler = createHandler({ service, analysis, staticDir: opts.staticDir });
   let origin = '';
   let boundAddress = host;
   let boundPort = 0;
@@ -170,6 +179,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   return {
     server,
     service,
+    analysis,
     url: origin,
     host: addr.address,
     port: addr.port,
@@ -177,6 +187,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     async close() {
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
+      await analysis.closeAll();
       await service.closeAll();
     },
   };

@@ -1,1 +1,2 @@
 export * from './slides.js';
+export * from './analysis.js';

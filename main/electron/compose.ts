@@ -2,8 +2,9 @@
  * The Electron host's composition: the same services + fetch handler the HTTP host serves
  * (main/services + main/transport), wrapped for protocol.handle on glassbox://app.
  */
-import { SlideServiceImpl } from '../services/index.js';
+import { AnalysisServiceImpl, SlideServiceImpl } from '../services/index.js';
 import { createHandler } from '../transport/index.js';
+import type { ResultCache } from '../engine/analysis/index.js';
 import { GrantedPaths } from './granted-paths.js';
 import { createProtocolHandler, type FetchHandler } from './protocol.js';
 
@@ -14,12 +15,17 @@ export interface ElectronHostOptions {
   staticDir: string;
   version: string;
   onSlideOpened?: () => void;
+  /** the shipped model packages (a folder of package folders) */
+  modelsDir?: string;
+  /** the analysis result cache (default: the user's cache folder; null: none) */
+  analysisCache?: ResultCache | null;
   /** the allow-list of paths the user chose (a new, empty one by default) */
   granted?: GrantedPaths;
 }
 
 export interface ElectronHost {
   service: SlideServiceImpl;
+  analysis: AnalysisServiceImpl;
   handle: FetchHandler;
   /** fill from the open dialog, drag-and-drop, argv / open-file; the recent list is allowed too */
   granted: GrantedPaths;
@@ -32,6 +38,7 @@ export function createElectronHost(o: ElectronHostOptions): ElectronHost {
   const authorizeOpen = async (path: string): Promise<boolean> =>
     granted.has(path) || (await service.recent().catch(() => [])).some((r) => r.path === path);
   service = new SlideServiceImpl({ host: 'electron', version: o.version, configDir: o.configDir, authorizeOpen });
-  const handler = createHandler({ service, staticDir: o.staticDir });
-  return { service, granted, handle: createProtocolHandler(handler, { onSlideOpened: o.onSlideOpened }) };
+  const analysis = new AnalysisServiceImpl({ slides: service, version: o.version, modelRoots: o.modelsDir ? [{ dir: o.modelsDir, source: 'shipped' }] : [], cache: o.analysisCache });
+  const handler = createHandler({ service, analysis, staticDir: o.staticDir });
+  return { service, analysis, granted, handle: createProtocolHandler(handler, { onSlideOpened: o.onSlideOpened }) };
 }

@@ -2,3 +2,4 @@ export * from './slide-service.js';
 export * from './errors.js';
 export * from './recent.js';
 export * from './dto.js';
+export * from './analysis-service.js';

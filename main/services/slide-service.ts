@@ -160,6 +160,16 @@ export class SlideServiceImpl implements SlideService {
     return e.mppOverride ? { ...e.mppOverride, source: 'user' } : e.slide.properties.mpp;
   }
 
+  /** The engine slide behind an open id, and its effective µm/px (for the analysis service; never sent to clients). */
+  slideFor(id: string): { slide: Slide; path: string; mpp: Mpp | null } {
+    const e = this.entry(id);
+    return { slide: e.slide, path: e.path, mpp: this.mpp(e.id) };
+  }
+
+  get version(): string {
+    return this.deps.version ?? '0.0.0';
+  }
+
   private entry(id: string): Entry {
     if (typeof id !== 'string' || !SLIDE_ID_RE.test(id)) throw new ServiceError('BAD_REQUEST', `invalid slide id '${String(id).slice(0, 80)}'`);
     const e = this.slides.get(id);

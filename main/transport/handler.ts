@@ -3,12 +3,17 @@
  * the /api/* URL space of main/contract/slides.ts plus, optionally, static renderer files.
  */
 import type { SlideServiceImpl } from '../services/slide-service.js';
+import type { AnalysisServiceImpl } from '../services/analysis-service.js';
 import { HttpError, bytes, error, fromException, json, noContent, text } from './respond.js';
 import { serveStatic } from './static.js';
-import { associatedName, index, mppBody, openBody, parse, readJson, regionQuery, slideId } from './validate.js';
+import {
+  analysisActionBody, analysisId, associatedName, index, modelId, mppBody, openBody, parse, readJson, regionQuery, slideId, startAnalysisBody,
+} from './validate.js';
 
 export interface HandlerDeps {
   service: SlideServiceImpl;
+  /** models and whole-slide analyses; undefined: those routes answer 404 */
+  analysis?: AnalysisServiceImpl;
   /** built renderer (dist/renderer); undefined serves the API alone */
   staticDir?: string;
 }
@@ -108,6 +113,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
         },
       },
     },
+    ...analysisRoutes(deps.analysis),
   ];
 
   return async function handle(req: Request): Promise<Response> {
@@ -144,4 +150,37 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       return fromException(e);
     }
   };
+}
+
+function analysisRoutes(svc: AnalysisServiceImpl | undefined): Route[] {
+  if (!svc) return [];
+  const aid = (c: Ctx) => parse(analysisId, c.m[1], 'analysis id');
+  const f32 = (a: Float32Array) => bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), 'application/octet-stream', 'no-store');
+  return [
+    { re: /^\/api\/models$/, methods: { GET: async () => json(await svc.models()) } },
+    { re: new RegExp(`^/api/models/${SEG}/layers$`), methods: { GET: async (c) => json(await svc.modelLayers(parse(modelId, c.m[1], 'model id'))) } },
+    {
+      re: /^\/api\/analyses$/,
+      methods: {
+        GET: async () => json(await svc.list()),
+        POST: async (c) => json(await svc.start(parse(startAnalysisBody, await readJson(c.req), 'analysis')), 202),
+      },
+    },
+    {
+      re: new RegExp(`^/api/analyses/${SEG}/heatmap/${SEG}\\.f32$`),
+      methods: { GET: async (c) => f32(svc.heatmap(aid(c), parse(index, c.m[2], 'class index'))) },
+    },
+    { re: new RegExp(`^/api/analyses/${SEG}/probabilities\\.f32$`), methods: { GET: async (c) => f32(svc.probabilities(aid(c))) } },
+    {
+      re: new RegExp(`^/api/analyses/${SEG}$`),
+      methods: {
+        GET: async (c) => json(await svc.get(aid(c))),
+        POST: async (c) => json(await svc.act(aid(c), parse(analysisActionBody, await readJson(c.req), 'action'))),
+        DELETE: async (c) => {
+          await svc.remove(aid(c));
+          return noContent();
+        },
+      },
+    },
+  ];
 }

@@ -1,6 +1,7 @@
 /** zod schemas for every input of the API. */
 import { z } from 'zod';
 import { SLIDE_ID_RE } from '../contract/slides.js';
+import { ANALYSIS_ID_RE, CAM_METHOD_DTOS, type CamMethodDTO } from '../contract/analysis.js';
 import { HttpError } from './respond.js';
 
 export const MAX_JSON_BYTES = 64 * 1024;
@@ -70,3 +71,28 @@ export async function readJson(req: Request): Promise<unknown> {
     throw new HttpError('BAD_REQUEST', `malformed JSON body: ${(e as Error).message}`);
   }
 }
+
+// ---- analyses (main/contract/analysis.ts)
+export const analysisId = z.string().regex(ANALYSIS_ID_RE, 'invalid analysis id (expected 8-64 characters of A-Z a-z 0-9 _ -)');
+export const modelId = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'invalid model id');
+const rect = z.object({
+  x: z.number().int().min(-MAX_INT).max(MAX_INT), y: z.number().int().min(-MAX_INT).max(MAX_INT),
+  w: z.number().int().min(1, 'must be ≥ 1').max(MAX_INT), h: z.number().int().min(1, 'must be ≥ 1').max(MAX_INT),
+}).strict();
+export const startAnalysisBody = z.object({
+  slideId,
+  modelId,
+  classes: z.union([z.literal('all'), z.array(z.string().min(1).max(200)).min(1, 'name at least one class').max(1000)]),
+  method: z.enum(CAM_METHOD_DTOS as unknown as [CamMethodDTO, ...CamMethodDTO[]]),
+  signed: z.boolean().optional(),
+  layer: z.string().min(1).max(1000).optional(),
+  overlap: z.number().min(0).lt(1, 'must be < 1').optional(),
+  minTissue: z.number().min(0).max(1).optional(),
+  region: rect.optional(),
+  priority: rect.optional(),
+  batch: z.number().int().min(1).max(1024).optional(),
+}).strict().refine((b) => !b.signed || b.method === 'gradcam', { message: 'signed maps exist for method gradcam only', path: ['signed'] });
+export const analysisActionBody = z.object({
+  action: z.enum(['pause', 'resume', 'cancel', 'prioritize']),
+  roi: rect.optional(),
+}).strict().refine((b) => b.action !== 'prioritize' || b.roi !== undefined, { message: 'prioritize needs roi {x, y, w, h}', path: ['roi'] });

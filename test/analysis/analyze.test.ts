@@ -115,7 +115,7 @@ test('analyze --class all: one heatmap per class; --signed and --method reach th
 
 test('analyze: bad input gives one line naming the problem', async () => {
   await ready;
-  const o = (n: string) => join(dir, `bad-${n}`);
+  const o = (n: number) => join(dir, `bad-${n}`);
   const cases: Array<[string[], RegExp]> = [
     [['analyze', SLIDE, '--model', probe, '--out', o(1), '--class', 'green'], /unknown class 'green'.*'red', 'blue'/],
     [['analyze', SLIDE, '--model', probe, '--out', o(2), '--region', '5000,5000,100,100', '--no-cache'], /region 5000,5000,100,100 lies outside the slide \(1600×1000/],

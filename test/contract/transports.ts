@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SlideServiceImpl, type SlideServiceDeps } from '../../main/services/index.js';
+import { AnalysisServiceImpl, SlideServiceImpl, type SlideServiceDeps } from '../../main/services/index.js';
 import { createHandler, CSP } from '../../main/transport/index.js';
 import { APP_CSP } from '../../main/electron/security.js';
 import { startServer } from '../../app/server/index.js';
@@ -22,6 +22,7 @@ export interface Transport {
   csp: string;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   service: SlideServiceImpl;
+  analysis: AnalysisServiceImpl;
   /** where the server listens (http only) */
   address?: { host: string; port: number; url: string };
   tmp: string;
@@ -42,33 +43,41 @@ function makeDirs() {
   return { tmp, staticDir, configDir: join(tmp, 'config') };
 }
 
-export async function directTransport(service: Partial<SlideServiceDeps> = {}): Promise<Transport> {
+/** where the analysis service finds model packages (a folder of package folders); none by default */
+export interface AnalysisOpts { modelsDir?: string }
+const roots = (a: AnalysisOpts) => (a.modelsDir ? [{ dir: a.modelsDir, source: 'shipped' as const }] : []);
+
+export async function directTransport(service: Partial<SlideServiceDeps> = {}, a: AnalysisOpts = {}): Promise<Transport> {
   const d = makeDirs();
   const svc = new SlideServiceImpl({ host: 'http', configDir: d.configDir, ...service });
-  const handler = createHandler({ service: svc, staticDir: d.staticDir });
+  const analysis = new AnalysisServiceImpl({ slides: svc, version: '0.1.0', modelRoots: roots(a), cache: null });
+  const handler = createHandler({ service: svc, analysis, staticDir: d.staticDir });
   return {
     name: 'direct handler',
     host: 'http',
     csp: CSP,
     ...d,
     service: svc,
+    analysis,
     fetch: (path, init) => handler(new Request(`http://glassbox.test${path}`, init)),
     async close() {
+      await analysis.closeAll();
       await svc.closeAll();
       rmSync(d.tmp, { recursive: true, force: true });
     },
   };
 }
 
-export async function httpTransport(service: Partial<SlideServiceDeps> = {}): Promise<Transport> {
+export async function httpTransport(service: Partial<SlideServiceDeps> = {}, a: AnalysisOpts = {}): Promise<Transport> {
   const d = makeDirs();
-  const srv = await startServer({ port: 0, staticDir: d.staticDir, configDir: d.configDir, service, log: () => {} });
+  const srv = await startServer({ port: 0, staticDir: d.staticDir, configDir: d.configDir, service, log: () => {}, analysis: { modelRoots: roots(a), cache: null } });
   return {
     name: 'HTTP on 127.0.0.1',
     host: 'http',
     csp: CSP,
     ...d,
     service: srv.service,
+    analysis: srv.analysis,
     address: { host: srv.host, port: srv.port, url: srv.url },
     fetch: (path, init) => fetch(srv.url + path, init),
     async close() {
@@ -82,17 +91,18 @@ export async function httpTransport(service: Partial<SlideServiceDeps> = {}): Pr
  * `grant` (default: every path is granted at open time, as the user picking it would) decides which paths the
  * allow-list holds; pass a GrantedPaths to control it.
  */
-export async function electronTransport(opts: { granted?: GrantedPaths } = {}): Promise<Transport & { granted: GrantedPaths }> {
+export async function electronTransport(opts: { granted?: GrantedPaths } & AnalysisOpts = {}): Promise<Transport & { granted: GrantedPaths }> {
   const d = makeDirs();
   const granted = opts.granted ?? new GrantedPaths();
   const autoGrant = !opts.granted;
-  const host = createElectronHost({ configDir: d.configDir, staticDir: d.staticDir, version: '0.1.0', granted });
+  const host = createElectronHost({ configDir: d.configDir, staticDir: d.staticDir, version: '0.1.0', granted, modelsDir: opts.modelsDir, analysisCache: null });
   return {
     name: 'Electron glassbox://app protocol',
     host: 'electron',
     csp: APP_CSP,
     ...d,
     service: host.service,
+    analysis: host.analysis,
     granted,
     async fetch(path, init) {
       // the user "chooses" the file the test opens (open dialog / drop): grant it, as main does before the POST
@@ -107,6 +117,7 @@ export async function electronTransport(opts: { granted?: GrantedPaths } = {}): 
       return host.handle(new Request(`glassbox://app${path}`, init));
     },
     async close() {
+      await host.analysis.closeAll();
       await host.service.closeAll();
       rmSync(d.tmp, { recursive: true, force: true });
     },

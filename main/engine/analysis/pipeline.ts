@@ -54,11 +54,16 @@ export class AnalysisJob {
   private scheduler: PatchScheduler | null = null;
   private pendingPriority: Rect | undefined;
   private progress: Progress = { stage: 'tissue', done: 0, total: 0, rate: 0, eta: null, elapsed: 0 };
+  private live: { stitcher: Stitcher; batches: number } | null = null;
 
   constructor(private readonly input: AnalyzeInput) {
     this.pendingPriority = input.priority;
     // every in-flight region read listens to this one signal
     setMaxListeners(0, this.abort.signal);
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   get state(): Progress {
@@ -86,6 +91,13 @@ export class AnalysisJob {
   prioritize(roi: Rect): void {
     if (this.scheduler) this.scheduler.prioritize(roi);
     else this.pendingPriority = roi;
+  }
+
+  /** The stitched maps so far (null before the grid exists); `batches` counts the batches stitched. */
+  snapshot(): { geometry: GridPlan['geometry']; heatmaps: Map<number, Float32Array>; probabilities: Float32Array; batches: number } | null {
+    if (!this.live) return null;
+    const st = this.live.stitcher;
+    return { geometry: st.geometry, heatmaps: new Map(st.classes.map((k) => [k, st.heatmap(k)])), probabilities: st.probabilities(), batches: this.live.batches };
   }
 
   private emit(p: Partial<Progress>): void {
@@ -189,6 +201,7 @@ export class AnalysisJob {
 
       // ---- analysis
       const stitcher = new Stitcher(plan.geometry, settings.classes, K);
+      this.live = { stitcher, batches: 0 };
       const store = new PatchStore(settings.classes, cells[0] * cells[1], K);
       const resumed = new Set<number>();
       const r = this.input.resume;
@@ -267,6 +280,7 @@ export class AnalysisJob {
           const probs = softmaxRows(logits!, n, K);
           batch.patches.forEach((p, i) => stitcher.add(p, maps, i * store.cells, probs, i * K));
           store.push(batch.patches, maps, probs);
+          this.live.batches++;
           done += n;
           analysed += n;
           const el = (performance.now() - ta) / 1000;
