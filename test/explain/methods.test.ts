@@ -13,6 +13,7 @@ import { CAM_METHODS, createExplainer, type Tensor } from '../../main/engine/exp
 import { EigenCam, firstComponentProjection, topEigenvector } from '../../main/engine/explain/methods/eigen.js';
 import { tensorToNumbers, decodeModelBytes } from '../../main/engine/explain/onnx-io.js';
 import { PYTHON } from '../helpers/paths.js';
+import { camReference as reference } from './cam-reference.js';
 import { randn, rng, tinyResNet } from './onnx-build.js';
 
 const model = tinyResNet({ classes: 5, seed: 5 });
@@ -20,43 +21,6 @@ const r = rng(21);
 const N = 2;
 const input = { data: randn(N * 3 * 32 * 32, r), dims: [N, 3, 32, 32] };
 const seed = { data: Float32Array.from([1, 0, 0, 0, 0, 0, 0.5, -1, 0, 0]), dims: [N, 5] };
-
-/** pytorch-grad-cam's maps from A and G, in float64 */
-function reference(A: Tensor, G: Tensor): Record<string, Float64Array> {
-  const [n, K, h, w] = A.dims, P = h * w;
-  const out: Record<string, Float64Array> = {};
-  const names = ['gradcam-signed', 'hirescam', 'gradcam++', 'xgradcam', 'layercam'];
-  for (const m of names) out[m] = new Float64Array(n * P);
-  for (let b = 0; b < n; b++) {
-    for (let k = 0; k < K; k++) {
-      const base = (b * K + k) * P;
-      let gMean = 0, sumA = 0;
-      for (let p = 0; p < P; p++) { gMean += G.data[base + p]; sumA += A.data[base + p]; }
-      gMean /= P;
-      let wpp = 0, wx = 0;
-      for (let p = 0; p < P; p++) {
-        const g = G.data[base + p], a = A.data[base + p];
-        const g2 = g * g, g3 = g2 * g;
-        const aij = g !== 0 ? g2 / (2 * g2 + sumA * g3 + 1e-6) : 0;
-        wpp += Math.max(g, 0) * aij;
-        wx += (g * a) / (sumA + 1e-7);
-      }
-      for (let p = 0; p < P; p++) {
-        const g = G.data[base + p], a = A.data[base + p], o = b * P + p;
-        out['gradcam-signed'][o] += gMean * a;
-        out['hirescam'][o] += g * a;
-        out['gradcam++'][o] += wpp * a;
-        out['xgradcam'][o] += wx * a;
-        out['layercam'][o] += Math.max(g, 0) * a;
-      }
-    }
-  }
-  out['gradcam'] = out['gradcam-signed'].map((v) => Math.max(0, v));
-  out['gradcam-for'] = out['gradcam'];
-  out['gradcam-against'] = out['gradcam-signed'].map((v) => Math.max(0, -v));
-  for (const m of ['hirescam', 'gradcam++', 'xgradcam', 'layercam']) out[m] = out[m].map((v) => Math.max(0, v));
-  return out;
-}
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0, m = 0;

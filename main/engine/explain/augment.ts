@@ -1,7 +1,8 @@
 /**
  * The augmented model: the original forward graph plus the backward sub-graph T → logits (and input → logits
  * for saliency) and the requested maps computed in-graph. Inputs: the image batch and `gb_seed` [N, classes]
- * (only when gradients are needed). Outputs: logits, A (= T), dS/dA, dS/dInput where computed, the maps.
+ * (only when gradients are needed). Outputs: logits, A (= T), dS/dA, dS/dInput where computed, the in-graph maps
+ * (saliency); the CAM maps are computed from the fetched A and dS/dA in float64 (methods/cams.ts explains why).
  */
 import { buildBackward } from './backward.js';
 import { Emitter } from './emit.js';
@@ -21,7 +22,7 @@ export interface Augmented {
   outputs: string[];
   /** map name → output name (in-graph maps) */
   maps: Record<string, string>;
-  /** methods computed in JS from the activations */
+  /** methods computed in JS from the activations (and dS/dA) */
   jsMethods: CamMethodImpl[];
 }
 
@@ -49,6 +50,7 @@ export function buildAugmented(info: ModelInfo, target: string, methods: CamMeth
   }
   const maps: Record<string, string> = {};
   for (const m of impls) {
+    if (m.computedInJs) continue;
     for (const [name, t] of Object.entries(m.emit({ e, A: target, G, GI }))) {
       maps[name] = OUT.map(name);
       outs.push({ name: maps[name], from: t });

@@ -95,19 +95,23 @@ export async function createExplainer(model: string | Uint8Array, opts: Explaine
       if (aug.hasSeed) feeds[SEED] = new ort.Tensor('float32', seedBatch(info, seed, N), [N, info.numClasses]);
       else seedBatch(info, seed, N); // validate anyway
       const needA = aug.jsMethods.length > 0 || keep;
+      const needG = aug.jsMethods.some((m) => m.needsGradients) || keep;
       const fetches = [OUT.logits, ...Object.values(aug.maps)];
       if (needA && aug.outputs.includes(OUT.A)) fetches.push(OUT.A);
-      if (keep) for (const o of [OUT.G, OUT.GI]) if (aug.outputs.includes(o)) fetches.push(o);
+      if (needG && aug.outputs.includes(OUT.G)) fetches.push(OUT.G);
+      if (keep && aug.outputs.includes(OUT.GI)) fetches.push(OUT.GI);
       const r = await main.run(feeds, fetches);
       const maps: Record<string, Tensor> = {};
       for (const [name, out] of Object.entries(aug.maps)) maps[name] = toTensor(r[out] as ort.Tensor);
       const out: ExplainOutput = { logits: toTensor(r[OUT.logits] as ort.Tensor), maps };
+      const G = needG && r[OUT.G] ? toTensor(r[OUT.G] as ort.Tensor) : undefined;
       if (needA && r[OUT.A]) {
         const A = toTensor(r[OUT.A] as ort.Tensor);
-        for (const m of aug.jsMethods) Object.assign(maps, m.computeJs(A));
+        // CAM maps in float64 from A and dS/dA (methods/cams.ts), EigenCAM from A
+        for (const m of aug.jsMethods) Object.assign(maps, m.computeJs(A, G));
         if (keep) out.activations = A;
       }
-      if (keep && r[OUT.G]) out.gradients = toTensor(r[OUT.G] as ort.Tensor);
+      if (keep && G) out.gradients = G;
       if (keep && r[OUT.GI]) out.inputGradients = toTensor(r[OUT.GI] as ort.Tensor);
       return out;
     },
