@@ -1,81 +1,59 @@
 /**
- * PyTorch conformance (acceptance test of the explanations engine): for every model family, target layer,
- * seed (one-hot class, per-item contrast) and method, our map from createExplainer must match the PyTorch
- * forward-hook + autograd reference (test/explain/py/make_reference.py) to max|ours − ref| ≤ 1e-4 · max|ref|.
+ * PyTorch conformance (acceptance test of the explanations engine): for every model family, target layer, seed
+ * (one-hot class, per-item contrast) and method, ours (createExplainer, CPU) against the float64 PyTorch reference of
+ * test/explain/py/make_reference.py (forward hooks + autograd on the model's float32 weights cast to double: the
+ * exact function the float32 ONNX model computes). Families: small random-weight torchvision models at 96 px, and
+ * full-size torchvision models at 224 px with BatchNorm calibrated on real H&E crops (the `_cal` ones, when the
+ * shared patches exist).
  *
- * Two documented exceptions, both flagged in the printed table:
- *  (c) cancellation-dominated maps (max|ref| < 1e-2 · Σ_k|term_k|: a ReLU'd map that is (nearly) all zero, or a sum
- *      whose terms cancel) use tol = 1e-6 · Σ_k|term_k|;
- *  (n) ill-conditioned maps whose float32 noise floor exceeds 1e-4 · max|ref| use tol = 1.5 · noise floor. The floor
- *      (make_reference.py) is the larger of PyTorch's own float32 error on that map (its float32 A, ∂S/∂A, ∂S/∂input vs
- *      the float64 reference) and the map's movement under random relative errors of A and ∂S/∂A of that size
- *      (≥ 1e-6). E.g. Grad-CAM++ / XGrad-CAM denominators on signed activations, or a deep random-weight net whose
- *      gradients cancel. Printed with PyTorch float32's own relative error, and only where rel > 1e-4.
- *      (Not 1.5 × PyTorch float32's own error: that is one draw of the float32 noise, and ours is another — e.g.
- *      Grad-CAM++ on mobilenet_v3_small features.8 (onehot) ours 7.2e-2 vs PyTorch's 1.4e-2, but on the contrast seed
- *      ours 1.3e-3 vs PyTorch's 3.0e-3. Computing the Grad-CAM++ / XGrad-CAM weights in float64 from our A and ∂S/∂A
- *      changes nothing measurable: the spread comes from float32 A and ∂S/∂A, which the floor's perturbation models.)
+ * What is checked, per (model, layer, seed):
+ *  - logits, max|ours − ref| ≤ 1e-4 · max|ref|;
+ *  - the activations A and the gradients G = ∂S/∂A (the backward graph itself), and the saliency map (∂S/∂input):
+ *    error ≤ max(1e-4, 10 × PyTorch float32's own error on the same tensor), relative; A by its max error, G and
+ *    saliency by their relative RMS error ‖ours − ref‖₂ / ‖ref‖₂. PyTorch float32's error is the larger of two draws
+ *    of float32 noise (default and channels-last kernels), measured by make_reference.py on this machine. RMS for
+ *    gradients: float32 kinks (a ReLU input or a MaxPool tie within rounding of the switch) flip gradients locally, by
+ *    O(1), wherever they happen to fall in a given implementation; the max error then measures one flip, while the
+ *    RMS error measures how much of the tensor is off, which a wrong vector-Jacobian rule makes O(1) (see the proof
+ *    in the report of issue 6: a factor or sign broken in a rule fails here by orders of magnitude).
+ *  - every CAM map, max|ours − ref| ≤ 1e-4 · max|ref|, with two documented exceptions, both flagged in the table:
+ *    (c) cancellation-dominated maps (max|ref| < 1e-2 · Σ_k|term_k|: a ReLU'd map that is (nearly) all zero, or a
+ *        sum whose terms cancel) are measured against 1e-2 · Σ_k|term_k| instead of max|ref|;
+ *    (f) float32-sensitive maps: a map above 1e-4 is accepted when it is exactly its formula on our A and G (float64
+ *        evaluation here, to 1e-6 of Σ_k|term_k|) and those A and G passed the checks above. The maps are computed in
+ *        float64 from the float32 A and G (methods/cams.ts), so their whole error is the formula's amplification of the
+ *        float32 noise in A and G, which PyTorch float32 suffers as much (its own map error is printed alongside): e.g.
+ *        Grad-CAM++ on mobilenet_v3_small features.8, whose Σ_uv A and 2 + ΣA·G denominators cancel, or the kinks
+ *        between mobilenet_v2_cal features.14 and the logits. A bound on such a map fitted to one machine's draw of
+ *        that noise does not hold on another machine (ours 7.2e-2 vs PyTorch's 1.4e-2 here, 2.6e-2 there).
+ *    A map above 1e-4 where PyTorch float32 is below it is reported as '# precision goal missed' (not a failure).
  * EigenCAM's sign is arbitrary (SVD, per item): each item of ours is accepted against +projection or −projection.
- * References are generated once per script version into CACHE_DIR/conformance-<sha256(script)>.
+ * References: generated once per script version into CACHE_DIR (references.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CACHE_DIR, PYTHON, REPO_ROOT } from '../helpers/paths.js';
 import { readNpy } from '../../main/engine/explain/npy.js';
 import { CAM_METHODS, type Tensor } from '../../main/engine/explain/types.js';
+import { SKIP_NO_PATCHES } from '../helpers/paths.js';
+import { camReference } from './cam-reference.js';
+import { ensureReferences, readManifest, REF_DIR, type Manifest, type ModelInfo } from './references.js';
 
-const SCRIPT = join(REPO_ROOT, 'test', 'explain', 'py', 'make_reference.py');
-const HASH = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 12);
-const DIR = join(CACHE_DIR, `conformance-${HASH}`);
 const REL_TOL = 1e-4;
-/** (n) tolerance = NOISE_FACTOR × the float32 noise floor */
-const NOISE_FACTOR = 1.5;
-
-interface LayerInfo { module: string; tensor: string; dims: number[]; stride: number }
-interface ModelInfo {
-  name: string; note: string; opset: number; input_size: number; batch: number; num_classes: number;
-  ops: string[]; layers: LayerInfo[]; seeds: string[]; term_scale: Record<string, number>; noise_floor: Record<string, number>; torch32_error: Record<string, number>;
-}
-
-function ensureReferences(): string | false {
-  if (existsSync(join(DIR, 'manifest.json'))) return false;
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    return `PyTorch reference generation needs ${PYTHON} with torch, torchvision and onnx (${(probe.stderr?.trim() || probe.error?.message || `exit ${probe.status}`).split('\n').pop()}): conformance skipped`;
-  }
-  const tmp = `${DIR}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const t0 = Date.now();
-  const r = spawnSync(PYTHON, ['-W', 'ignore', SCRIPT, tmp], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`make_reference.py failed (exit ${r.status}):\n${r.stderr}`);
-  if (existsSync(join(DIR, 'manifest.json'))) {
-    rmSync(tmp, { recursive: true, force: true }); // a concurrent run finished first: keep its references
-    return false;
-  }
-  rmSync(DIR, { recursive: true, force: true });
-  renameSync(tmp, DIR);
-  // references of older script versions (~100 MB each) are dropped
-  for (const old of readdirSync(CACHE_DIR)) {
-    if (/^conformance-[0-9a-f]{12}$/.test(old) && join(CACHE_DIR, old) !== DIR) rmSync(join(CACHE_DIR, old), { recursive: true, force: true });
-  }
-  console.log(`# conformance references generated in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${DIR}`);
-  return false;
-}
+/** A, G, saliency: tolerance = max(REL_TOL, TORCH32_FACTOR × PyTorch float32's own error on the same tensor) */
+const TORCH32_FACTOR = 10;
+/** (f) maps: ours = the formula on our A and G, to this fraction of Σ_k|term_k| */
+const FORMULA_TOL = 1e-6;
 
 const skip = ensureReferences();
-const manifest: { models: ModelInfo[] } | null = skip ? null : JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8'));
+const manifest: Manifest | null = skip ? null : readManifest();
 
-function maxAbs(a: Float32Array): number {
+function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
-  for (const v of a) m = Math.max(m, Math.abs(v));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
 }
-function maxDiff(a: Float32Array, b: Float32Array, sign = 1, relu = false, from = 0, to = a.length): number {
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, sign = 1, relu = false, from = 0, to = a.length): number {
   let m = 0;
   for (let i = from; i < to; i++) {
     let r = sign * b[i];
@@ -84,29 +62,43 @@ function maxDiff(a: Float32Array, b: Float32Array, sign = 1, relu = false, from 
   }
   return m;
 }
+function rmsRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, n = 0;
+  for (let i = 0; i < a.length; i++) { d += (a[i] - b[i]) ** 2; n += b[i] ** 2; }
+  return n > 0 ? Math.sqrt(d / n) : Math.sqrt(d);
+}
+const e1 = (x: number) => x.toExponential(1);
 
-interface Row { model: string; layer: string; seed: string; map: string; rel: number; tolRel: number; ok: boolean; note: string }
+interface Row { model: string; layer: string; seed: string; map: string; rel: number; tolRel: number; ok: boolean; note: string; torch32?: number }
+type Ctx = Pick<Row, 'model' | 'layer' | 'seed'>;
 
-function compare(rows: Row[], ctx: Omit<Row, 'map' | 'rel' | 'tolRel' | 'ok' | 'note'>, map: string, ours: Tensor | undefined, ref: { data: Float32Array; dims: number[] }, termScale: number, opts: { eigen?: boolean; relu?: boolean; sign?: number; floor?: number; torch32?: number } = {}) {
-  if (!ours) {
-    rows.push({ ...ctx, map, rel: NaN, tolRel: REL_TOL, ok: false, note: 'map missing from ExplainOutput' });
-    return;
-  }
-  const dimsOk = ours.dims.join('x') === ref.dims.join('x');
-  if (!dimsOk) {
-    rows.push({ ...ctx, map, rel: NaN, tolRel: REL_TOL, ok: false, note: `dims ${ours.dims.join('x')} ≠ ref ${ref.dims.join('x')}` });
-    return;
-  }
-  const sign = opts.sign ?? 1;
-  const relu = opts.relu ?? false;
+function row(rows: Row[], ctx: Ctx, map: string, rel: number, tolRel: number, note = '', torch32?: number): Row {
+  const r = { ...ctx, map, rel, tolRel, ok: Number.isFinite(rel) && rel <= tolRel, note, torch32 };
+  rows.push(r);
+  return r;
+}
+
+/** a tensor (A, G, saliency) against float64 with the PyTorch-derived bound */
+function tensorRow(rows: Row[], ctx: Ctx, name: string, ours: Tensor | undefined, ref: Tensor, metric: 'max' | 'rms', torch32Rel: number): Row {
+  if (!ours || ours.dims.join('x') !== ref.dims.join('x')) return row(rows, ctx, name, NaN, REL_TOL, ours ? `dims ${ours.dims.join('x')} ≠ ref ${ref.dims.join('x')}` : 'missing');
+  const refMax = maxAbs(ref.data);
+  const relMax = maxDiff(ours.data, ref.data) / (refMax || 1);
+  const rel = metric === 'max' ? relMax : rmsRel(ours.data, ref.data);
+  const tolRel = Math.max(REL_TOL, TORCH32_FACTOR * torch32Rel);
+  const note = metric === 'rms' ? `(rms; max ${e1(relMax)})` : '';
+  return row(rows, ctx, name, rel, tolRel, note, torch32Rel);
+}
+
+/** a map against the float64 reference: relative max error, with the (c) scale; eigen: either sign per item */
+function mapError(ours: Tensor, ref: Tensor, termScale: number, opts: { eigen?: boolean; relu?: boolean; sign?: number }): { rel: number; scale: number; note: string } {
+  const sign = opts.sign ?? 1, relu = opts.relu ?? false;
   let refMax = 0;
   for (const v of ref.data) refMax = Math.max(refMax, Math.abs(relu ? Math.max(0, sign * v) : v));
   let diff = maxDiff(ours.data, ref.data, sign, relu);
   let note = '';
   if (opts.eigen) {
     // ours is ReLU'd or signed; accept either SVD sign, chosen per item (each item has its own SVD)
-    const N = ref.dims[0];
-    const per = ref.data.length / N;
+    const N = ref.dims[0], per = ref.data.length / N;
     diff = 0;
     const picks: string[] = [];
     for (let n = 0; n < N; n++) {
@@ -119,89 +111,117 @@ function compare(rows: Row[], ctx: Omit<Row, 'map' | 'rel' | 'tolRel' | 'ok' | '
     note = `signs ${picks.join('')}`;
   }
   let scale = refMax;
-  let tolRel = REL_TOL;
   if (refMax < 1e-2 * termScale) {
     scale = 1e-2 * termScale;
     note = `${note} (c)`.trim();
   }
-  if (opts.floor !== undefined && scale > 0 && NOISE_FACTOR * opts.floor > REL_TOL * scale) {
-    tolRel = (NOISE_FACTOR * opts.floor) / scale;
-    const t32 = opts.torch32 !== undefined ? `; PyTorch float32 itself: ${(opts.torch32 / scale).toExponential(1)}` : '';
-    note = `${note} (n: tol ${tolRel.toExponential(1)}${t32})`.trim();
-  }
-  const rel = scale > 0 ? diff / scale : diff;
-  // the noise-floor exception is flagged only where it was needed (rel above the strict 1e-4)
-  if (rel <= REL_TOL) note = note.replace(/\s*\(n: tol [^)]*\)/, '');
-  rows.push({ ...ctx, map, rel, tolRel, ok: scale > 0 ? rel <= tolRel : diff === 0, note });
+  return { rel: scale > 0 ? diff / scale : diff, scale, note };
 }
-
-const MAP_FOR_REF: Record<string, string> = {
-  gradcam: 'gradcam', 'gradcam-signed': 'gradcam-signed', hirescam: 'hirescam', 'gradcam++': 'gradcam++',
-  xgradcam: 'xgradcam', layercam: 'layercam',
-};
 
 const allRows: Row[] = [];
 
-test('PyTorch conformance', { skip }, async (t) => {
+async function conformance(m: ModelInfo): Promise<void> {
   const { createExplainer } = await import('../../main/engine/explain/index.js');
-  assert.ok(manifest && manifest.models.length >= 6, 'at least six model families');
-  for (const m of manifest.models) {
-    await t.test(`${m.name} (${m.note}; opset ${m.opset})`, async () => {
-      const dir = join(DIR, m.name);
-      const modelPath = join(dir, 'model.onnx');
-      const input = await readNpy(join(dir, 'input.npy'));
-      const refLogits = await readNpy(join(dir, 'logits.npy'));
-      const rows: Row[] = [];
-      for (const layer of m.layers) {
-        const ex = await createExplainer(modelPath, { layer: layer.tensor, methods: [...CAM_METHODS], ep: 'cpu' });
-        try {
-          assert.equal(ex.layer.name, layer.tensor);
-          assert.deepEqual([ex.layer.channels, ex.layer.height, ex.layer.width], layer.dims, `${m.name} ${layer.module}: C×H×W`);
-          assert.equal(ex.numClasses, m.num_classes);
-          for (const seedName of m.seeds) {
-            const seed = await readNpy(join(dir, `seed-${seedName}.npy`));
-            const out = await ex.explain(input, seed);
-            const ctx = { model: m.name, layer: layer.module, seed: seedName };
-            compare(rows, ctx, 'logits', out.logits, refLogits, maxAbs(refLogits.data));
-            for (const [ours, refName] of Object.entries(MAP_FOR_REF)) {
-              const key = `${layer.module}-${seedName}-${refName}`;
-              compare(rows, ctx, ours, out.maps[ours], await readNpy(join(dir, `${key}.npy`)), m.term_scale[key], { floor: m.noise_floor[key], torch32: m.torch32_error[key] });
-            }
-            const signedKey = `${layer.module}-${seedName}-gradcam-signed`;
-            const signed = await readNpy(join(dir, `${signedKey}.npy`));
-            const floor = m.noise_floor[signedKey];
-            compare(rows, ctx, 'gradcam-for', out.maps['gradcam-for'], signed, m.term_scale[signedKey], { relu: true, floor });
-            compare(rows, ctx, 'gradcam-against', out.maps['gradcam-against'], signed, m.term_scale[signedKey], { relu: true, sign: -1, floor });
-            const eKey = `${layer.module}-eigencam`;
-            compare(rows, ctx, 'eigencam', out.maps['eigencam'], await readNpy(join(dir, `${eKey}.npy`)), m.term_scale[eKey], { eigen: true });
-            const sKey = `input-${seedName}-saliency`;
-            compare(rows, ctx, 'saliency', out.maps['saliency'], await readNpy(join(dir, `${sKey}.npy`)), m.term_scale[sKey], { floor: m.noise_floor[sKey], torch32: m.torch32_error[sKey] });
-          }
-        } finally {
-          await ex.dispose();
+  const dir = join(REF_DIR, m.name);
+  const input = await readNpy(join(dir, 'input.npy'));
+  const refLogits = await readNpy(join(dir, 'logits.npy'));
+  const rows: Row[] = [];
+  for (const layer of m.layers) {
+    const ex = await createExplainer(join(dir, 'model.onnx'), { layer: layer.tensor, methods: [...CAM_METHODS], ep: 'cpu', keepTensors: true });
+    try {
+      assert.equal(ex.layer.name, layer.tensor);
+      assert.deepEqual([ex.layer.channels, ex.layer.height, ex.layer.width], layer.dims, `${m.name} ${layer.module}: C×H×W`);
+      assert.equal(ex.numClasses, m.num_classes);
+      const refA = await readNpy(join(dir, `${layer.module}-A.npy`));
+      for (const seedName of m.seeds) {
+        const seed = await readNpy(join(dir, `seed-${seedName}.npy`));
+        const out = await ex.explain(input, seed);
+        const ctx = { model: m.name, layer: layer.module, seed: seedName };
+        row(rows, ctx, 'logits', maxDiff(out.logits.data, refLogits.data) / maxAbs(refLogits.data), REL_TOL);
+        const kA = `${layer.module}-A`, kG = `${layer.module}-${seedName}-G`, kS = `input-${seedName}-saliency`;
+        const rA = tensorRow(rows, ctx, 'A', out.activations, refA, 'max', m.torch32_error[kA] / m.term_scale[kA]);
+        const rG = tensorRow(rows, ctx, 'dS/dA', out.gradients, await readNpy(join(dir, `${kG}.npy`)), 'rms', m.torch32_rms[kG]);
+        tensorRow(rows, ctx, 'saliency', out.maps['saliency'], await readNpy(join(dir, `${kS}.npy`)), 'rms', m.torch32_rms[kS]);
+        // the formulas on our own A and G (float64, here): what an (f) map must equal
+        const formula = out.activations && out.gradients ? camReference(out.activations, out.gradients) : {};
+        const tensorsOk = rA.ok && rG.ok;
+        const camRow = (name: string, ref: Tensor, refKey: string, opts: { relu?: boolean; sign?: number } = {}) => {
+          const ours = out.maps[name];
+          if (!ours || ours.dims.join('x') !== ref.dims.join('x')) return row(rows, ctx, name, NaN, REL_TOL, ours ? `dims ${ours.dims.join('x')} ≠ ref ${ref.dims.join('x')}` : 'map missing from ExplainOutput');
+          const termScale = m.term_scale[refKey];
+          const { rel, scale, note } = mapError(ours, ref, termScale, opts);
+          const torch32 = scale > 0 ? m.torch32_error[refKey] / scale : undefined;
+          if (rel <= REL_TOL) return row(rows, ctx, name, rel, REL_TOL, note, torch32);
+          // (f): the map is its formula on our A and G, and those passed
+          const f = formula[name];
+          const fDiff = f ? maxDiff(ours.data, f) / termScale : Infinity;
+          const ok = tensorsOk && fDiff <= FORMULA_TOL;
+          const why = ok ? '(f)' : `(f) rejected: ${tensorsOk ? '' : 'A or dS/dA off; '}formula on our A, G differs by ${e1(fDiff)} of Σ|terms|`;
+          const r = row(rows, ctx, name, rel, ok ? rel : REL_TOL, `${note} ${why}`.trim(), torch32);
+          r.ok = ok;
+          return r;
+        };
+        for (const name of ['gradcam', 'gradcam-signed', 'hirescam', 'gradcam++', 'xgradcam', 'layercam']) {
+          const key = `${layer.module}-${seedName}-${name}`;
+          camRow(name, await readNpy(join(dir, `${key}.npy`)), key);
         }
+        const signedKey = `${layer.module}-${seedName}-gradcam-signed`;
+        const signed = await readNpy(join(dir, `${signedKey}.npy`));
+        camRow('gradcam-for', signed, signedKey, { relu: true });
+        camRow('gradcam-against', signed, signedKey, { relu: true, sign: -1 });
+        const eKey = `${layer.module}-eigencam`;
+        const eig = out.maps['eigencam'];
+        const { rel, note } = mapError(eig, await readNpy(join(dir, `${eKey}.npy`)), m.term_scale[eKey], { eigen: true });
+        row(rows, ctx, 'eigencam', rel, REL_TOL, note);
       }
-      allRows.push(...rows);
-      const bad = rows.filter((r) => !r.ok);
-      const worst = rows.reduce((a, r) => (Number.isFinite(r.rel) ? Math.max(a, r.rel) : a), 0);
-      console.log(`# ${m.name}: ${rows.length} comparisons, worst rel. error ${worst.toExponential(2)}${bad.length ? `, ${bad.length} FAILED` : ''}`);
-      for (const r of rows.filter((x) => x.ok && /\((c|n)/.test(x.note))) console.log(`#   ${m.name} ${r.layer} ${r.seed} ${r.map}: rel ${r.rel.toExponential(2)} ${r.note}`);
-      assert.equal(bad.length, 0, `${m.name}: ${bad.length} map(s) off:\n${bad.map((r) => `  ${r.layer} ${r.seed} ${r.map}: rel ${r.rel.toExponential(2)} > ${r.tolRel.toExponential(1)} ${r.note}`).join('\n')}`);
-    });
+    } finally {
+      await ex.dispose();
+    }
   }
-  // the table of measured relative errors: max over (layer, seed) per model × map
+  allRows.push(...rows);
+  const bad = rows.filter((r) => !r.ok);
+  const worst = rows.reduce((a, r) => (Number.isFinite(r.rel) ? Math.max(a, r.rel) : a), 0);
+  console.log(`# ${m.name}: ${rows.length} comparisons, worst rel. error ${worst.toExponential(2)}${bad.length ? `, ${bad.length} FAILED` : ''}`);
+  for (const r of rows.filter((x) => x.ok && x.rel > REL_TOL)) {
+    console.log(`#   ${m.name} ${r.layer} ${r.seed} ${r.map}: rel ${r.rel.toExponential(2)} ${r.note}${r.torch32 !== undefined ? `; PyTorch float32 itself: ${e1(r.torch32)}` : ''}`);
+    if (r.torch32 !== undefined && r.torch32 <= REL_TOL && !['A', 'dS/dA', 'saliency'].includes(r.map)) console.log(`#   precision goal missed: ${m.name} ${r.layer} ${r.seed} ${r.map} ours ${e1(r.rel)} > 1e-4 ≥ PyTorch float32 ${e1(r.torch32)}`);
+  }
+  assert.equal(bad.length, 0, `${m.name}: ${bad.length} comparison(s) off:\n${bad.map((r) => `  ${r.layer} ${r.seed} ${r.map}: rel ${r.rel.toExponential(2)} > ${r.tolRel.toExponential(1)} ${r.note}${r.torch32 !== undefined ? ` (PyTorch float32: ${e1(r.torch32)})` : ''}`).join('\n')}`);
+}
+
+function printTable(): void {
+  // relative errors: max over (layer, seed) per model × quantity
   const maps = [...new Set(allRows.map((r) => r.map))];
   const models = [...new Set(allRows.map((r) => r.model))];
-  const lines = [`# relative error max|ours−ref|/max|ref| (worst over layers and seeds; (c) cancellation scale, (n) noise-floor tolerance: see the file header)`, `# ${'model'.padEnd(20)}${maps.map((x) => x.padStart(16)).join('')}`];
+  const lines = [
+    '# relative error vs float64, worst over layers and seeds (A, maps: max|ours−ref|/max|ref|; dS/dA, saliency: RMS; (c) cancellation scale, (f) float32-sensitive: see the file header)',
+    `# ${'model'.padEnd(24)}${maps.map((x) => x.padStart(16)).join('')}`,
+  ];
   for (const model of models) {
     const cells = maps.map((map) => {
       const rs = allRows.filter((r) => r.model === model && r.map === map);
       const w = rs.reduce((a, r) => (Number.isFinite(r.rel) && r.rel > a.rel ? r : a), { rel: 0, note: '' } as { rel: number; note: string });
       const missing = rs.some((r) => !Number.isFinite(r.rel));
-      const flag = w.note.includes('(c)') ? '(c)' : w.note.includes('(n') ? '(n)' : '';
+      const flag = w.note.includes('(c)') ? '(c)' : w.note.includes('(f)') ? '(f)' : '';
       return (missing ? 'ERR' : `${w.rel.toExponential(1)}${flag}`).padStart(16);
     });
-    lines.push(`# ${model.padEnd(20)}${cells.join('')}`);
+    lines.push(`# ${model.padEnd(24)}${cells.join('')}`);
   }
   console.log(lines.join('\n'));
+}
+
+const isCal = (m: ModelInfo) => m.name.endsWith('_cal');
+
+test('PyTorch conformance', { skip }, async (t) => {
+  assert.ok(manifest && manifest.models.filter((m) => !isCal(m)).length >= 6, 'at least six model families');
+  for (const m of manifest.models) {
+    await t.test(`${m.name} (${m.note}; opset ${m.opset}, ${m.input_size} px)`, () => conformance(m));
+  }
+  printTable();
+});
+
+test('PyTorch conformance includes the calibrated 224-px families (DenseNet-121, ShuffleNetV2, MobileNetV2)', { skip: skip || SKIP_NO_PATCHES }, () => {
+  const cal = manifest!.models.filter(isCal).map((m) => m.name).sort();
+  assert.deepEqual(cal, ['densenet121_cal', 'mobilenet_v2_cal', 'shufflenet_v2_x1_0_cal']);
+  for (const m of manifest!.models.filter(isCal)) assert.equal(m.input_size, 224);
 });

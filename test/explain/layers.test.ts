@@ -1,13 +1,13 @@
 /** listTargetLayers on small ResNet-like models built in JS: candidates, C/H/W, stride, default. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createExplainer, listTargetLayers } from '../../main/engine/explain/index.js';
 import { nearestNames, editDistance } from '../../main/engine/explain/layers.js';
 import { buildModel, randn, rng, tinyResNet, type NodeSpec } from './onnx-build.js';
-import { CACHE_DIR } from '../helpers/paths.js';
+import { ensureReferences, REF_DIR } from './references.js';
 
 test('candidates of a ResNet-like model: every 4-D activation input → logits before global pooling', async () => {
   const layers = await listTargetLayers(tinyResNet());
@@ -126,10 +126,10 @@ test('SqueezeNet-like: strides are the product of Conv/Pool strides (integers), 
   assert.equal(layers.find((l) => l.isDefault)?.name, 'head');
 });
 
-/** the cached PyTorch conformance exports (test/explain/conformance.test.ts), when generated */
-const conformanceDirs = existsSync(CACHE_DIR) ? readdirSync(CACHE_DIR).filter((d) => /^conformance-[0-9a-f]{12}$/.test(d) && existsSync(join(CACHE_DIR, d, 'convnext', 'model.onnx'))) : [];
-test('torchvision ConvNeXt / SqueezeNet exports: default target and integer strides', { skip: conformanceDirs.length ? false : 'conformance models not cached yet (run test/explain/conformance first)' }, async () => {
-  const dir = join(CACHE_DIR, conformanceDirs[0]);
+/** torchvision ConvNeXt / SqueezeNet exported by test/explain/py/make_reference.py (generated here when not cached) */
+const refSkip = ensureReferences();
+test('torchvision ConvNeXt / SqueezeNet exports: default target and integer strides', { skip: refSkip }, async () => {
+  const dir = REF_DIR;
   const cx = await listTargetLayers(join(dir, 'convnext', 'model.onnx'));
   const d = cx.find((l) => l.isDefault)!;
   assert.deepEqual([d.name, d.channels, d.height, d.width, d.stride], ['target:features.5', 96, 6, 6, 16]);
