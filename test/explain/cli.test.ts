@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createExplainer } from '../../main/engine/explain/index.js';
 import { readNpy, writeNpy } from '../../main/engine/explain/npy.js';
 import { REPO_ROOT, SHARED_PATCHES, SKIP_NO_PATCHES } from '../helpers/paths.js';
 
@@ -81,7 +82,36 @@ test('explain: --class by name, --contrast, --signed, other methods, saliency at
   assert.deepEqual(signed.dims, [3, 7, 7]);
   // ReLU'd map = max(0, signed map) for the same class and input
   for (let i = 0; i < cls.data.length; i++) assert.ok(Math.abs(cls.data[i] - Math.max(0, signed.data[i])) <= 1e-5 * (1 + Math.abs(cls.data[i])));
-  assert.ok(signed.data.some((v) => v < 0) || signed.data.every((v) => v >= 0));
+  // the signed map itself against its formula, L = Σ_k mean_uv(∂S/∂A^k) · A^k, evaluated here in float64 from the
+  // library's A and ∂S/∂A for the same model, layer, input and class (one-hot seed at class 3)
+  const x = await readNpy(INPUT);
+  const ex = await createExplainer(join(PKG, 'model.onnx'), { layer: CONFIG.target_layer, methods: ['gradcam'], ep: 'cpu', keepTensors: true });
+  try {
+    const seed = new Float32Array(CONFIG.class_names.length);
+    seed[3] = 1;
+    const { activations: A, gradients: G } = await ex.explain(x, { data: seed, dims: [seed.length] });
+    const [N, K, h, w] = A!.dims, P = h * w;
+    let worst = 0, negatives = 0;
+    for (let n = 0; n < N; n++) {
+      for (let p = 0; p < P; p++) {
+        let L = 0, terms = 0;
+        for (let k = 0; k < K; k++) {
+          const base = (n * K + k) * P;
+          let mean = 0;
+          for (let q = 0; q < P; q++) mean += G!.data[base + q] / P;
+          L += mean * A!.data[base + p];
+          terms += Math.abs(mean * A!.data[base + p]);
+        }
+        const got = signed.data[n * P + p];
+        worst = Math.max(worst, Math.abs(got - L) / Math.max(terms, 1e-30));
+        if (got < 0) negatives++;
+        // where the ReLU'd map is 0 the signed map holds the (negative) evidence against the class
+        if (cls.data[n * P + p] === 0) assert.ok(got <= 0, `cell ${n},${p}: ReLU'd map 0 but signed map ${got} > 0`);
+      }
+    }
+    assert.ok(worst <= 1e-6, `--signed map vs Σ_k α_k A^k: ${worst} of Σ_k|α_k A^k|`);
+    assert.equal(negatives, cls.data.filter((v) => v === 0).length, 'negative signed cells = zero cells of the ReLU\'d map');
+  } finally { await ex.dispose(); }
   assert.deepEqual((await readNpy(o('contrast'))).dims, [3, 7, 7]);
   const sal = await readNpy(o('sal'));
   assert.deepEqual(sal.dims, [3, 112, 112]);
