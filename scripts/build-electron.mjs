@@ -35,7 +35,7 @@ await Promise.all([
     external: ['electron'],
   }),
 ]);
-// the tile decode pool's worker (plain JS) is loaded at run time from beside main.js (main/engine/tiff/decode-pool.ts)
-// the decode worker and the capped decoders it shares with the main thread
-for (const f of ['decode-worker.mjs', 'raw-codecs.mjs']) copyFileSync(join(root, 'main/engine/tiff', f), join(root, 'dist/electron', f));
+// the codec pool's worker (plain JS) is loaded at run time from beside main.js (main/engine/tiff/decode-pool.ts),
+// with the codec registry and codecs it shares with the main thread
+for (const f of ['codec-worker.mjs', 'codec-registry.mjs', 'raw-codecs.mjs', 'openjpeg.mjs', 'image-codec.mjs']) copyFileSync(join(root, 'main/engine/tiff', f), join(root, 'dist/electron', f));
 console.log(`built dist/electron/main.js and dist/electron/preload.cjs in ${Date.now() - t0} ms`);

@@ -3,9 +3,9 @@
  * - JPEG (7): complete JPEG (tables merged, APP14 for RGB) decoded by sharp, i.e. libvips/libjpeg-turbo
  *   in libvips' thread pool, off the JS thread.
  * - JPEG 2000 (Aperio 33003 / 33005): ./jpeg2000.ts (helper S2), loaded lazily.
- * - none / LZW / Deflate / PackBits: ./raw-codecs.mjs, output capped at one full chunk (decompression bombs
- *   are refused, never allocated); chunks of 16 KiB or more compressed run the same bounded decoders in the
- *   worker pool (./decode-pool.ts), small ones inline. J2K tiles of 64×64 or more decode in the pool too.
+ * - none / LZW / Deflate / PackBits: ./raw-codecs.mjs through the one codec registry (./codec-registry.mjs),
+ *   output capped at one full chunk (decompression bombs are refused, never allocated); chunks of 16 KiB or
+ *   more compressed run the same registry decoders in the codec worker pool (./decode-pool.ts), small ones inline. J2K tiles of 64×64 or more decode in the pool too.
  *   JPEG, the hot path of every real slide here, runs in libvips' threads.
  * - JPEG frames are checked against the tile size before decoding (checkJpegFrame) and sharp's
  *   limitInputPixels is set to the expected (MCU-padded) tile pixels.
@@ -18,7 +18,8 @@ import type { TiffImage } from './image.js';
 import { completeJpeg, jpegPrefix } from './jpeg.js';
 import { parseJpegHeader } from './jpeg-markers.js';
 import { decodePool, INLINE_MAX_BYTES, poolEnabled } from './decode-pool.js';
-import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from './raw-codecs.mjs';
+import { ChunkTooLarge } from './raw-codecs.mjs';
+import { decode as registryDecode } from './codec-registry.mjs';
 import { TAG } from './tags.js';
 
 /** Interleaved samples of one decoded chunk. */
@@ -126,11 +127,9 @@ export async function decodeJpegBytes(jpeg: Uint8Array, what: string, maxPixels 
   }
 }
 
-function decompressRaw(c: number, chunk: Uint8Array, maxBytes: number): Uint8Array {
-  if (c === 1) return chunk;
-  if (c === 8 || c === 32946) return inflateBounded(chunk, maxBytes);
-  if (c === 5) return lzwBounded(chunk, maxBytes);
-  return packBitsBounded(chunk, maxBytes);
+/** none / LZW / Deflate / PackBits on this thread, through the same registry the codec worker uses. */
+async function decompressRaw(c: number, chunk: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  return (await registryDecode(c, chunk, { maxBytes })).data;
 }
 
 function undoPredictor(data: Uint8Array | Uint16Array, width: number, height: number, spp: number): void {
@@ -176,7 +175,7 @@ export async function decodeChunk(img: TiffImage, chunk: Uint8Array, rows: numbe
   try {
     raw = c !== 1 && chunk.length >= INLINE_MAX_BYTES && poolEnabled()
       ? await decodePool().raw(c, chunk, maxBytes, what, signal) // off the event loop; capped in the worker
-      : decompressRaw(c, chunk, maxBytes);
+      : await decompressRaw(c, chunk, maxBytes);
   } catch (e) {
     if (e instanceof SlideError) throw e; // ABORTED (names `what`)
     if (e instanceof ChunkTooLarge) throw new SlideError('CORRUPT', `${what}: ${e.message}; refused`, { cause: e });

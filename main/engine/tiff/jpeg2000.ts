@@ -1,19 +1,21 @@
 /**
- * JPEG 2000 tile decoding (Aperio compression 33003 = YCbCr J2K, 33005 = RGB J2K) through the
- * OpenJPEG WebAssembly build in @cornerstonejs/codec-openjpeg.
+ * JPEG 2000 tile decoding (Aperio compression 33003 = YCbCr J2K, 33005 = RGB J2K): the header is parsed and
+ * checked here; the decode itself is the registry's (./codec-registry.mjs → ./openjpeg.mjs, the OpenJPEG
+ * WebAssembly core shared with the codec worker), so inline and pooled decodes run the same code.
  *
- * - The WASM module is instantiated once, lazily, on the first decode.
- * - Each decode creates a J2KDecoder and deletes it in `finally`, so the WASM heap does not grow per tile.
- * - OpenJPEG reports problems through print/printErr instead of throwing: we capture its "[ERROR]" lines
- *   per decode and turn them into SlideError('CORRUPT').
+ * - The WASM module is instantiated once per thread, lazily, on the first decode; each decode frees its decoder.
+ * - OpenJPEG's "[ERROR]" lines become SlideError('CORRUPT').
  * - Output is 8-bit interleaved (RGB for 3 components).
  *
  * Colour (as OpenSlide does): 33005 tiles are RGB after OpenJPEG applies the codestream's multi-component
  * transform. 33003 tiles hold YCbCr components; when the codestream does not apply a multi-component
  * transform itself (COD MCT = 0) we convert YCbCr → RGB (JPEG/JFIF full-range equations).
  */
-import { createRequire } from 'node:module';
-import { SlideError } from '../slide/types.js';
+import { SlideError, type SlideErrorCode } from '../slide/types.js';
+import { CodecError, decodeJ2kCodestream, heapBytes, ycbcrToRgbInPlace } from './openjpeg.mjs';
+import { decode as registryDecode } from './codec-registry.mjs';
+
+export { ycbcrToRgbInPlace };
 
 export interface DecodedJpeg2000 {
   data: Uint8Array;
@@ -41,39 +43,6 @@ export const APERIO_J2K_RGB = 33005;
 
 /** Safety limit for one tile's decoded size (pixels). */
 const MAX_TILE_PIXELS = 4096 * 4096; // the OpenJPEG WASM heap never shrinks: keep one tile bounded
-
-interface J2KDecoderInstance {
-  getEncodedBuffer(length: number): Uint8Array;
-  getDecodedBuffer(): Uint8Array;
-  decode(): void;
-  getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned: boolean };
-  delete(): void;
-}
-interface OpenJpegModule {
-  J2KDecoder: new () => J2KDecoderInstance;
-}
-
-let modulePromise: Promise<OpenJpegModule> | null = null;
-/** messages OpenJPEG printed during the current (synchronous) decode */
-let captured: string[] = [];
-
-function loadModule(): Promise<OpenJpegModule> {
-  if (!modulePromise) {
-    modulePromise = (async () => {
-      const require = createRequire(import.meta.url);
-      const factory = require('@cornerstonejs/codec-openjpeg/decodewasmjs') as (opts: object) => Promise<OpenJpegModule>;
-      let wasmPath: string | null = null;
-      try { wasmPath = require.resolve('@cornerstonejs/codec-openjpeg/decodewasm'); } catch { /* let the loader find it */ }
-      return factory({
-        print: (s: string) => { if (captured.length < 50) captured.push(String(s)); },
-        printErr: (s: string) => { if (captured.length < 50) captured.push(String(s)); },
-        ...(wasmPath ? { locateFile: (p: string) => (p.endsWith('.wasm') ? wasmPath : p) } : {}),
-      });
-    })();
-    modulePromise.catch(() => { modulePromise = null; });
-  }
-  return modulePromise;
-}
 
 /**
  * Parse the main header of a raw J2K codestream (SOC, SIZ, …, COD). Throws SlideError('CORRUPT') when it
@@ -141,58 +110,17 @@ export function checkJ2kHeader(header: J2kHeader): void {
 export async function decodeJpeg2000(bytes: Uint8Array): Promise<DecodedJpeg2000> {
   const header = parseJ2kHeader(bytes);
   checkJ2kHeader(header);
-  const mod = await loadModule();
-  const decoder = new mod.J2KDecoder();
-  captured = [];
+  return asSlideError(() => decodeJ2kCodestream(bytes, header));
+}
+
+/** CodecError (from the shared core) → SlideError with the same code and message. */
+async function asSlideError<T>(f: () => Promise<T>): Promise<T> {
   try {
-    decoder.getEncodedBuffer(bytes.length).set(bytes);
-    try {
-      decoder.decode();
-    } catch (e) {
-      throw new SlideError('CORRUPT', `JPEG 2000 tile: OpenJPEG failed (${errorText(e)})`, { cause: e });
-    }
-    const errors = captured.filter((m) => m.includes('[ERROR]'));
-    const info = decoder.getFrameInfo();
-    if (errors.length > 0 || info.width === 0 || info.height === 0) {
-      throw new SlideError('CORRUPT', `JPEG 2000 tile: broken codestream (${errors.map((m) => m.replace('[ERROR] ', '').trim()).join('; ') || 'nothing decoded'})`);
-    }
-    if (info.bitsPerSample !== 8 || info.componentCount !== header.components || info.width !== header.width || info.height !== header.height) {
-      throw new SlideError('CORRUPT', `JPEG 2000 tile: decoder gave ${info.width}×${info.height}×${info.componentCount} @${info.bitsPerSample} bit, header says ${header.width}×${header.height}×${header.components}`);
-    }
-    const decoded = decoder.getDecodedBuffer();
-    const expected = info.width * info.height * info.componentCount;
-    if (decoded.length !== expected) {
-      throw new SlideError('CORRUPT', `JPEG 2000 tile: decoded ${decoded.length} bytes, expected ${expected}`);
-    }
-    // copy out of the WASM heap before the decoder (and its buffer) is freed
-    const data = new Uint8Array(expected);
-    data.set(decoded);
-    return { data, width: info.width, height: info.height, components: info.componentCount };
-  } finally {
-    captured = [];
-    decoder.delete();
+    return await f();
+  } catch (e) {
+    if (e instanceof CodecError) throw new SlideError(e.code as SlideErrorCode, e.message, { cause: e });
+    throw e;
   }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'number') return `WASM exception ${e}`;
-  return String(e);
-}
-
-/** YCbCr (JFIF, full range) → RGB in place on interleaved 3-component 8-bit data. */
-export function ycbcrToRgbInPlace(data: Uint8Array): Uint8Array {
-  for (let i = 0; i + 2 < data.length; i += 3) {
-    const y = data[i], cb = data[i + 1] - 128, cr = data[i + 2] - 128;
-    data[i] = clamp(y + 1.402 * cr);
-    data[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
-    data[i + 2] = clamp(y + 1.772 * cb);
-  }
-  return data;
-}
-
-function clamp(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }
 
 /** True when an Aperio tile of this compression needs YCbCr → RGB after decoding. */
@@ -209,24 +137,15 @@ export async function decodeAperioJ2k(bytes: Uint8Array, compression: number): P
     throw new SlideError('UNSUPPORTED', `compression ${compression} is not Aperio JPEG 2000 (33003/33005)`);
   }
   const header = parseJ2kHeader(bytes);
-  const img = await decodeJpeg2000(bytes);
-  if (img.components === 3) {
-    if (aperioJ2kNeedsYcbcrConversion(compression, header)) ycbcrToRgbInPlace(img.data);
-    return img;
-  }
-  if (img.components === 1) {
-    const rgb = new Uint8Array(img.width * img.height * 3);
-    for (let i = 0, j = 0; i < img.data.length; i++, j += 3) rgb[j] = rgb[j + 1] = rgb[j + 2] = img.data[i];
-    return { data: rgb, width: img.width, height: img.height, components: 3 };
-  }
-  throw new SlideError('UNSUPPORTED', `JPEG 2000 tile: ${img.components} components (expected 1 or 3)`);
+  checkJ2kHeader(header);
+  const ycbcr = aperioJ2kNeedsYcbcrConversion(compression, header);
+  const r = await asSlideError(() => registryDecode(compression, bytes, { width: header.width, height: header.height, components: header.components, ycbcr }));
+  return { data: r.data, width: r.width!, height: r.height!, components: r.components! };
 }
 
 /** Size of the OpenJPEG WASM heap in bytes (null before the first decode): lets tests check it stays flat. */
 export async function jpeg2000HeapBytes(): Promise<number | null> {
-  if (!modulePromise) return null;
-  const mod = (await modulePromise) as OpenJpegModule & { HEAPU8?: Uint8Array };
-  return mod.HEAPU8?.length ?? null;
+  return heapBytes();
 }
 
 /**

@@ -5,7 +5,7 @@
  * bomb) is refused after allocating at most `maxBytes`, never the bomb's size. (geotiff's decoders grow
  * unbounded JS arrays / buffers, so they are not used for untrusted chunks.)
  *
- * Plain JavaScript (types in ./raw-codecs.d.mts) so the decode worker (./decode-worker.mjs) imports the very same code.
+ * Plain JavaScript (types in ./raw-codecs.d.mts) so the decode worker (./codec-worker.mjs, through ./codec-registry.mjs) imports the very same code.
  */
 import { inflateSync, constants } from 'node:zlib';
 

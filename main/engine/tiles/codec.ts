@@ -1,6 +1,7 @@
 /** sharp (libvips) helpers: RGB <-> JPEG/PNG, resampling. */
 import sharp from 'sharp';
 import type { RgbImage } from '../slide/types.js';
+import { decodeToRgb as decodeImage, encodeRgbJpeg } from '../tiff/image-codec.mjs';
 
 sharp.cache(false); // we keep our own caches; libvips' operation cache only holds memory here
 if (process.env.GLASSBOX_SHARP_THREADS) sharp.concurrency(Number(process.env.GLASSBOX_SHARP_THREADS));
@@ -13,8 +14,9 @@ function fromRgb(img: RgbImage) {
   return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
 }
 
+/** The same encode as the codec worker's (main/engine/tiff/image-codec.mjs). */
 export async function encodeJpeg(img: RgbImage, quality = DEFAULT_QUALITY): Promise<Uint8Array> {
-  return fromRgb(img).jpeg(jpegOpts(quality)).toBuffer();
+  return encodeRgbJpeg(img.data, img.width, img.height, quality);
 }
 
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {
@@ -34,13 +36,9 @@ export async function resizeRgb(img: RgbImage, w: number, h: number): Promise<Rg
   return { data, width: w, height: h };
 }
 
-/** Decodes a JPEG (or any image sharp reads) to 8-bit RGB. */
+/** Decodes a JPEG (or any image sharp reads) to 8-bit RGB: the same code as the codec worker's decode. */
 export async function decodeToRgb(bytes: Uint8Array): Promise<RgbImage> {
-  const fast = await sharp(bytes, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
-  if (fast.info.channels === 3) return { data: fast.data, width: fast.info.width, height: fast.info.height };
-  const { data, info } = await sharp(bytes, { failOn: 'error' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`decoded image has ${info.channels} channels, expected 3`);
-  return { data, width: info.width, height: info.height };
+  return decodeImage(bytes);
 }
 
 /** Crops a JPEG to its top-left w×h and re-encodes it. */

@@ -1,0 +1,59 @@
+// The one codec worker (main/base/worker-pool.ts runs it; ./decode-pool.ts is the engine's shared pool). Plain JS so
+// it runs without a TypeScript loader, and beside the Electron bundle. Every op runs the same code as the main
+// thread: chunk decodes through the one codec registry (./codec-registry.mjs), image work through ./image-codec.mjs.
+//   { id, op: 'decode', compression, bytes, params }                     -> { id, value: { data, width, height, components } }
+//   { id, op: 'encodeJpeg', raw, width, height, quality, file? }         -> { id, value: { bytes? } }
+//   { id, op: 'encodeSharedJpeg', sab, offset, width, height, quality, file }  -> { id, value: {} }
+//   { id, op: 'decodeImage', bytes }                                     -> { id, value: { raw, width, height } }
+//   { id, op: 'decodeInto', bytes, band, bandWidth, x, maxWidth, maxHeight }   -> { id, value: { width, height } }
+//   failure                                                              -> { id, error: { name, code, message } }
+import { parentPort } from 'node:worker_threads';
+import { writeFile } from 'node:fs/promises';
+import { decode, errorToWire } from './codec-registry.mjs';
+import { decodeIntoBand, decodeToRgb, encodeRgbJpeg } from './image-codec.mjs';
+
+/** An ArrayBuffer holding exactly these bytes, to transfer (copies a view into something larger or shared). */
+function own(a) {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer ? a.buffer : new Uint8Array(a).buffer;
+}
+
+const ops = {
+  async decode(m) {
+    const r = await decode(m.compression, new Uint8Array(m.bytes), m.params ?? {});
+    const data = own(r.data);
+    return [{ data, width: r.width, height: r.height, components: r.components }, [data]];
+  },
+  async encodeJpeg(m) {
+    const jpeg = await encodeRgbJpeg(new Uint8Array(m.raw), m.width, m.height, m.quality);
+    if (m.file) {
+      await writeFile(m.file, jpeg);
+      return [{}, []];
+    }
+    const bytes = own(jpeg);
+    return [{ bytes }, [bytes]];
+  },
+  async encodeSharedJpeg(m) {
+    const px = Buffer.from(m.sab, m.offset, m.width * m.height * 3);
+    await writeFile(m.file, await encodeRgbJpeg(px, m.width, m.height, m.quality));
+    return [{}, []];
+  },
+  async decodeImage(m) {
+    const img = await decodeToRgb(new Uint8Array(m.bytes));
+    const raw = own(img.data);
+    return [{ raw, width: img.width, height: img.height }, [raw]];
+  },
+  async decodeInto(m) {
+    return [await decodeIntoBand(new Uint8Array(m.bytes), m.band, m.bandWidth, m.x, m.maxWidth, m.maxHeight), []];
+  },
+};
+
+parentPort.on('message', async (m) => {
+  try {
+    const op = Object.hasOwn(ops, m.op) ? ops[m.op] : null;
+    if (!op) throw new Error(`unknown op ${m.op}`);
+    const [value, transfer] = await op(m);
+    parentPort.postMessage({ id: m.id, value }, transfer);
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: errorToWire(e) });
+  }
+});
