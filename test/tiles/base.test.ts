@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { ByteCache } from '../../main/base/cache.js';
+import { WorkerPool, WorkerTaskError } from '../../main/base/worker-pool.js';
 import { Inflight } from '../../main/base/inflight.js';
 import { Semaphore, mapLimit } from '../../main/base/limit.js';
 import { isAbortError } from '../../main/base/abort.js';
@@ -107,4 +113,42 @@ test('Semaphore bounds concurrency and drops aborted waiters', async () => {
   assert.equal(rs[2].status, 'rejected');
   assert.deepEqual(rs.filter((r) => r.status === 'fulfilled').length, 3);
   assert.deepEqual(await mapLimit([3, 1, 2], 2, async (x) => x * 2), [6, 2, 4]);
+});
+
+test('WorkerPool: bounded threads, queued aborts never run, running aborts reject at once, errors and crashes come back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gbx-wp-'));
+  const url = pathToFileURL(join(dir, 'w.mjs'));
+  writeFileSync(url, `
+    import { parentPort } from 'node:worker_threads';
+    parentPort.on('message', async (m) => {
+      if (m.op === 'crash') process.exit(3);
+      if (m.op === 'fail') return parentPort.postMessage({ id: m.id, error: { name: 'RangeError', code: 'BAD', message: 'no ' + m.x } });
+      await new Promise((r) => setTimeout(r, m.ms ?? 0));
+      parentPort.postMessage({ id: m.id, value: { x: m.x * 2, ran: m.x } });
+    });`);
+  const pool = new WorkerPool({ url, size: 2, name: 'test pool' });
+  try {
+    assert.equal(pool.threads, 0, 'workers start lazily');
+    const ran: number[] = [];
+    const job = (x: number, ms: number, signal?: AbortSignal) => pool.run<{ x: number; ran: number }>({ x, ms }, { signal }).then((r) => { ran.push(r.ran); return r.x; });
+    const ctrl = new AbortController();
+    const a = job(1, 60), b = job(2, 60, ctrl.signal), c = job(3, 0, ctrl.signal), d = job(4, 0);
+    assert.deepEqual([pool.threads, pool.running, pool.busy], [2, 2, 4]);
+    const t0 = performance.now();
+    ctrl.abort(); // b is running, c is queued
+    await assert.rejects(b, (e) => isAbortError(e));
+    await assert.rejects(c, (e) => isAbortError(e));
+    assert.ok(performance.now() - t0 < 40, 'a running job rejects at once on abort');
+    assert.deepEqual(await Promise.all([a, d]), [2, 8]);
+    await new Promise((r) => setTimeout(r, 80));
+    assert.deepEqual(ran.sort(), [1, 4], 'the queued aborted job never ran; the running one was not resolved');
+    await assert.rejects(pool.run({ op: 'fail', x: 5 }), (e: WorkerTaskError) => e instanceof WorkerTaskError && e.code === 'BAD' && e.workerName === 'RangeError' && e.message === 'no 5');
+    await assert.rejects(pool.run({ op: 'crash' }), (e: WorkerTaskError) => e.code === 'WORKER_FAILED');
+    assert.equal(await job(6, 0), 12, 'a crashed worker is replaced');
+    assert.ok(pool.threads <= 2);
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await assert.rejects(pool.run({ x: 1 }), (e) => isAbortError(e));
 });

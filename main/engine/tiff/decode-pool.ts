@@ -3,7 +3,7 @@
  * by the TIFF chunk decodes (Aperio JPEG 2000, Deflate / LZW / PackBits: CPU-bound on the JS thread otherwise)
  * and the tile server's sharp work (main/engine/tiles/codec-pool.ts).
  *
- * - Size: os.availableParallelism() clamped to 1..4; workers start on the first job; busy workers are ref'd and
+ * - Size: GLASSBOX_CODEC_THREADS, else os.availableParallelism() clamped to 1..4; workers start on the first job; busy workers are ref'd and
  *   idle ones unref'd, so an idle pool never keeps the process alive (see WorkerPool). `closeCodecPool()`
  *   terminates them; a later job starts a fresh pool.
  * - A job whose AbortSignal fires while queued is dropped and never decoded; an abort while running rejects at
@@ -43,9 +43,18 @@ export function newCodecPool(size = defaultPoolSize()): WorkerPool {
 
 let shared: WorkerPool | null = null;
 
+/** Threads of the shared pool: GLASSBOX_CODEC_THREADS, else available cores clamped to 1..4. */
+export function sharedPoolSize(): number {
+  const env = process.env.GLASSBOX_CODEC_THREADS;
+  if (env === undefined || env === '') return defaultPoolSize();
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`GLASSBOX_CODEC_THREADS must be an integer 1..64 (got '${env}')`);
+  return n;
+}
+
 /** The process-wide codec pool (created on first use; its workers start on the first job). */
 export function codecPool(): WorkerPool {
-  if (!shared || shared.isClosed) shared = newCodecPool();
+  if (!shared || shared.isClosed) shared = newCodecPool(sharedPoolSize());
   return shared;
 }
 
