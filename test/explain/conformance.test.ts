@@ -9,13 +9,21 @@
  * What is checked, per (model, layer, seed):
  *  - logits, max|ours − ref| ≤ 1e-4 · max|ref|;
  *  - the activations A and the gradients G = ∂S/∂A (the backward graph itself), and the saliency map (∂S/∂input):
- *    error ≤ max(1e-4, 10 × PyTorch float32's own error on the same tensor), relative; A by its max error, G and
- *    saliency by their relative RMS error ‖ours − ref‖₂ / ‖ref‖₂. PyTorch float32's error is the larger of two draws
- *    of float32 noise (default and channels-last kernels), measured by make_reference.py on this machine. RMS for
- *    gradients: float32 kinks (a ReLU input or a MaxPool tie within rounding of the switch) flip gradients locally, by
- *    O(1), wherever they happen to fall in a given implementation; the max error then measures one flip, while the
- *    RMS error measures how much of the tensor is off, which a wrong vector-Jacobian rule makes O(1) (see the proof
- *    in the report of issue 6: a factor or sign broken in a rule fails here by orders of magnitude).
+ *    relative error ≤ max(1e-4, 10 × PyTorch float32's own error, 3 × its dithered error) on the same tensor; A by its
+ *    max error, G and saliency by their relative RMS error ‖ours − ref‖₂ / ‖ref‖₂. Measured by make_reference.py on
+ *    this machine: PyTorch float32's error = the larger of two plain draws of float32 noise (default and channels-last
+ *    kernels); its dithered error = the largest of four draws whose Conv/Linear/BatchNorm inputs get noise of 4 float32
+ *    rounding units. Why: float32 kinks (a ReLU/Clip input or a MaxPool tie within rounding of the switch) flip
+ *    gradients locally, by O(1), and which near-kink units flip depends on the implementation's rounding (on this
+ *    machine PyTorch float32 flips some in shufflenet_v2_x1_0_cal after stage3 and ORT none; elsewhere ORT flipped
+ *    them). Plain draws alone would bound ours by PyTorch's luck; dithered draws flip the case's near-kink units, so
+ *    their error covers another implementation's flips (3×: each draw flips a random part of them). RMS for
+ *    gradients: a flip is local, the max error measures one flip, the RMS error how much of the tensor is off, which
+ *    a wrong vector-Jacobian rule makes large. Checked by
+ *    breaking rules on purpose (2026-12-01): BatchNormalization dX × 1.01 → densenet features.denseblock3 dS/dA RMS
+ *    2.6e-2 > 1e-4 (PyTorch float32 1.3e-7), densenet121_cal saliency 8.1e-2 > 6.9e-2; HardSwish slope x/3 + 0.55
+ *    → mobilenet_v3_small features.12 dS/dA 3.5e-2 > 1e-4, 40 comparisons off; Concat's dY split handed to the
+ *    inputs in swapped order → shufflenet_v2 / shufflenet_v2_x1_0_cal / squeezenet1_1 dS/dA ~1.3 > 1e-4.
  *  - every CAM map, max|ours − ref| ≤ 1e-4 · max|ref|, with two documented exceptions, both flagged in the table:
  *    (c) cancellation-dominated maps (max|ref| < 1e-2 · Σ_k|term_k|: a ReLU'd map that is (nearly) all zero, or a
  *        sum whose terms cancel) are measured against 1e-2 · Σ_k|term_k| instead of max|ref|;
@@ -40,8 +48,9 @@ import { camReference } from './cam-reference.js';
 import { ensureReferences, readManifest, REF_DIR, type Manifest, type ModelInfo } from './references.js';
 
 const REL_TOL = 1e-4;
-/** A, G, saliency: tolerance = max(REL_TOL, TORCH32_FACTOR × PyTorch float32's own error on the same tensor) */
+/** A, G, saliency: tolerance = max(REL_TOL, TORCH32_FACTOR × PyTorch float32's error, DITHER_FACTOR × its dithered error) */
 const TORCH32_FACTOR = 10;
+const DITHER_FACTOR = 3;
 /** (f) maps: ours = the formula on our A and G, to this fraction of Σ_k|term_k| */
 const FORMULA_TOL = 1e-6;
 
@@ -79,13 +88,13 @@ function row(rows: Row[], ctx: Ctx, map: string, rel: number, tolRel: number, no
 }
 
 /** a tensor (A, G, saliency) against float64 with the PyTorch-derived bound */
-function tensorRow(rows: Row[], ctx: Ctx, name: string, ours: Tensor | undefined, ref: Tensor, metric: 'max' | 'rms', torch32Rel: number): Row {
+function tensorRow(rows: Row[], ctx: Ctx, name: string, ours: Tensor | undefined, ref: Tensor, metric: 'max' | 'rms', torch32Rel: number, ditherRel: number): Row {
   if (!ours || ours.dims.join('x') !== ref.dims.join('x')) return row(rows, ctx, name, NaN, REL_TOL, ours ? `dims ${ours.dims.join('x')} ≠ ref ${ref.dims.join('x')}` : 'missing');
   const refMax = maxAbs(ref.data);
   const relMax = maxDiff(ours.data, ref.data) / (refMax || 1);
   const rel = metric === 'max' ? relMax : rmsRel(ours.data, ref.data);
-  const tolRel = Math.max(REL_TOL, TORCH32_FACTOR * torch32Rel);
-  const note = metric === 'rms' ? `(rms; max ${e1(relMax)})` : '';
+  const tolRel = Math.max(REL_TOL, TORCH32_FACTOR * torch32Rel, DITHER_FACTOR * ditherRel);
+  const note = `${metric === 'rms' ? `(rms; max ${e1(relMax)}) ` : ''}(PyTorch float32 dithered: ${e1(ditherRel)})`;
   return row(rows, ctx, name, rel, tolRel, note, torch32Rel);
 }
 
@@ -139,9 +148,9 @@ async function conformance(m: ModelInfo): Promise<void> {
         const ctx = { model: m.name, layer: layer.module, seed: seedName };
         row(rows, ctx, 'logits', maxDiff(out.logits.data, refLogits.data) / maxAbs(refLogits.data), REL_TOL);
         const kA = `${layer.module}-A`, kG = `${layer.module}-${seedName}-G`, kS = `input-${seedName}-saliency`;
-        const rA = tensorRow(rows, ctx, 'A', out.activations, refA, 'max', m.torch32_error[kA] / m.term_scale[kA]);
-        const rG = tensorRow(rows, ctx, 'dS/dA', out.gradients, await readNpy(join(dir, `${kG}.npy`)), 'rms', m.torch32_rms[kG]);
-        tensorRow(rows, ctx, 'saliency', out.maps['saliency'], await readNpy(join(dir, `${kS}.npy`)), 'rms', m.torch32_rms[kS]);
+        const rA = tensorRow(rows, ctx, 'A', out.activations, refA, 'max', m.torch32_error[kA] / m.term_scale[kA], m.dither_error[kA] / m.term_scale[kA]);
+        const rG = tensorRow(rows, ctx, 'dS/dA', out.gradients, await readNpy(join(dir, `${kG}.npy`)), 'rms', m.torch32_rms[kG], m.dither_rms[kG]);
+        tensorRow(rows, ctx, 'saliency', out.maps['saliency'], await readNpy(join(dir, `${kS}.npy`)), 'rms', m.torch32_rms[kS], m.dither_rms[kS]);
         // the formulas on our own A and G (float64, here): what an (f) map must equal
         const formula = out.activations && out.gradients ? camReference(out.activations, out.gradients) : {};
         const tensorsOk = rA.ok && rG.ok;

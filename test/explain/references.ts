@@ -21,8 +21,10 @@ export interface LayerInfo { module: string; tensor: string; dims: number[]; str
 export interface ModelInfo {
   name: string; note: string; opset: number; input_size: number; batch: number; num_classes: number;
   ops: string[]; layers: LayerInfo[]; seeds: string[];
-  term_scale: Record<string, number>; noise_floor: Record<string, number>;
+  term_scale: Record<string, number>;
+  /** PyTorch float32's own errors (max abs, relative RMS): plain draws (torch32_*), dithered draws (dither_*) */
   torch32_error: Record<string, number>; torch32_rms: Record<string, number>;
+  dither_error: Record<string, number>; dither_rms: Record<string, number>;
 }
 export interface Manifest { torch: string; models: ModelInfo[] }
 
