@@ -4,6 +4,8 @@
  */
 import { urls } from '../../../main/contract/slides.js';
 import type { HostInfoDTO, RecentFileDTO, SlideInfoDTO } from '../../../main/contract/slides.js';
+import { analysisUrls } from '../../../main/contract/analysis.js';
+import type { AnalysisActionRequest, AnalysisDTO, ModelLayerDTO, ModelListDTO, StartAnalysisRequest } from '../../../main/contract/analysis.js';
 
 export type ClientErrorCode = 'HOST_UNREACHABLE' | 'BAD_RESPONSE';
 
@@ -52,6 +54,19 @@ export function createApi(fetchImpl: FetchLike = (i, init) => fetch(i, init)) {
       throw new ApiError('BAD_RESPONSE', `The host sent a response that is not JSON for ${url}`, res.status);
     }
   }
+  /** raw little-endian float32 (heatmaps, probabilities) */
+  async function f32(url: string): Promise<Float32Array> {
+    let res: Response;
+    try {
+      res = await fetchImpl(url, { cache: 'no-store' });
+    } catch (e) {
+      throw new ApiError('HOST_UNREACHABLE', `Cannot reach the Glassbox host (${(e as Error)?.message ?? e}). Is it still running?`, 0);
+    }
+    if (!res.ok) throw errorFromBody(res.status, res.statusText, await res.text());
+    const buf = await res.arrayBuffer();
+    if (buf.byteLength % 4 !== 0) throw new ApiError('BAD_RESPONSE', `${url}: ${buf.byteLength} bytes is not a float32 array`, res.status);
+    return new Float32Array(buf);
+  }
   const json = (method: string, body: unknown): RequestInit => ({
     method,
     headers: { 'content-type': 'application/json' },
@@ -65,6 +80,14 @@ export function createApi(fetchImpl: FetchLike = (i, init) => fetch(i, init)) {
     close: (id: string) => call<void>(urls.slide(id), { method: 'DELETE' }),
     setMpp: (id: string, mpp: { x: number; y: number } | null) => call<SlideInfoDTO>(urls.mpp(id), json('PUT', { mpp })),
     recent: () => call<RecentFileDTO[]>(urls.recent()),
+    models: () => call<ModelListDTO>(analysisUrls.models()),
+    modelLayers: (modelId: string) => call<ModelLayerDTO[]>(analysisUrls.modelLayers(modelId)),
+    startAnalysis: (req: StartAnalysisRequest) => call<AnalysisDTO>(analysisUrls.analyses(), json('POST', req)),
+    analyses: () => call<AnalysisDTO[]>(analysisUrls.analyses()),
+    analysis: (id: string) => call<AnalysisDTO>(analysisUrls.analysis(id), { cache: 'no-store' }),
+    actOnAnalysis: (id: string, req: AnalysisActionRequest) => call<AnalysisDTO>(analysisUrls.analysis(id), json('POST', req)),
+    heatmap: (id: string, k: number) => f32(analysisUrls.heatmap(id, k)),
+    probabilities: (id: string) => f32(analysisUrls.probabilities(id)),
   };
 }
 

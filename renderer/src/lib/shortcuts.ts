@@ -3,7 +3,7 @@
  */
 export type Command =
   | 'open' | 'zoom-in' | 'zoom-out' | 'home' | 'pan-left' | 'pan-right' | 'pan-up' | 'pan-down'
-  | 'toggle-navigator' | 'toggle-info' | 'fullscreen' | 'help' | 'escape' | 'close';
+  | 'toggle-navigator' | 'toggle-info' | 'toggle-heatmap' | 'toggle-heatmap-panel' | 'fullscreen' | 'help' | 'escape' | 'close';
 
 export interface KeyLike {
   key: string;
@@ -23,6 +23,8 @@ export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: '← → ↑ ↓', action: 'Pan' },
   { keys: 'N', action: 'Toggle navigator' },
   { keys: 'I', action: 'Toggle info panel' },
+  { keys: 'A', action: 'Toggle heatmap (analysis) panel' },
+  { keys: 'H', action: 'Show / hide the heatmap' },
   { keys: 'F', action: 'Fullscreen' },
   { keys: '?', action: 'Show this help' },
   { keys: 'Esc', action: 'Close dialogs' },
@@ -45,6 +47,8 @@ export function commandForKey(e: KeyLike): Command | null {
     case 'ArrowDown': return 'pan-down';
     case 'n': case 'N': return 'toggle-navigator';
     case 'i': case 'I': return 'toggle-info';
+    case 'h': case 'H': return 'toggle-heatmap';
+    case 'a': case 'A': return 'toggle-heatmap-panel';
     case 'f': case 'F': return 'fullscreen';
     case '?': return 'help';
     default: return null;

@@ -1,0 +1,292 @@
+/**
+ * Heatmap layer state (Svelte 5 runes) and its actions: models and layers, starting an analysis of the current
+ * view (the whole slide continues in the background, re-prioritised as the user pans), polling its status and
+ * refetching the live float32 map whenever `revision` bumps, and the display settings the overlay reads.
+ * The maps themselves are kept out of $state (large typed arrays): `an.mapVersion` bumps when they change.
+ */
+import type { AnalysisDTO, CamMethodDTO, ModelDTO, ModelLayerDTO, RectDTO } from '../../../main/contract/analysis.js';
+import { app, api, pushError } from './store.svelte.js';
+import { liveResolution, mapStats, percentileAbs, type ColormapName, type DisplayMode, type ResolutionReport } from './heatmap.js';
+
+export const an = $state({
+  showPanel: false,
+  models: [] as ModelDTO[],
+  invalid: [] as Array<{ folder: string; reason: string }>,
+  modelsLoaded: false,
+  modelId: null as string | null,
+  /** layers of the selected model (stride, cell µm) */
+  layers: [] as ModelLayerDTO[],
+  classes: [] as string[],
+  method: 'gradcam' as CamMethodDTO,
+  signed: false,
+  layer: null as string | null,
+  analysis: null as AnalysisDTO | null,
+  /** layers of the analysis's model (for the resolution advice) */
+  analysisLayers: [] as ModelLayerDTO[],
+  starting: false,
+  // display
+  visible: true,
+  /** index into analysis.classes */
+  classIdx: 0,
+  mode: 'for' as DisplayMode,
+  colormap: 'viridis' as ColormapName,
+  opacity: 0.6,
+  /** top of the colour range as a multiple of the slide-global scale */
+  rangeFrac: 1,
+  /** hide displayed values below this fraction of the range top */
+  thresholdFrac: 0.05,
+  smooth: true,
+  /** slide-global display scale: 99th percentile of |value| of the whole current map */
+  scale: 0,
+  stats: { min: 0, max: 0, finite: 0, negative: 0 },
+  mapVersion: 0,
+  /** the analysis revision the current map is from */
+  mapRevision: -1,
+  structureUm: 12,
+  /** ms from "analyse this view" to the first heatmap drawn */
+  firstDrawMs: null as number | null,
+  t0: 0,
+});
+
+/** the current maps (not reactive; see an.mapVersion) */
+export const maps = {
+  cam: null as Float32Array | null,
+  probs: null as Float32Array | null,
+  /** classes in the probability array (the model's class count) */
+  K: 0,
+};
+
+let viewRectFn: (() => RectDTO | null) | null = null;
+export function registerViewRect(fn: (() => RectDTO | null) | null): void {
+  viewRectFn = fn;
+}
+
+export const selectedModel = (): ModelDTO | null => an.models.find((m) => m.id === an.modelId) ?? null;
+
+export async function loadModels(): Promise<void> {
+  try {
+    const list = await api.models();
+    an.models = list.models;
+    an.invalid = list.invalid;
+    an.modelsLoaded = true;
+    if (!an.modelId || !list.models.some((m) => m.id === an.modelId)) await selectModel(list.models[0]?.id ?? null);
+  } catch (e) {
+    pushError('Could not list the models', e);
+  }
+}
+
+export async function selectModel(id: string | null): Promise<void> {
+  an.modelId = id;
+  an.layers = [];
+  an.layer = null;
+  const m = selectedModel();
+  an.classes = m ? [m.classes[0]] : [];
+  if (!m) return;
+  if (an.signed && an.method !== 'gradcam') an.signed = false;
+  try {
+    const layers = await api.modelLayers(m.id);
+    if (an.modelId !== m.id) return;
+    an.layers = layers;
+    an.layer = layers.find((l) => l.isDefault)?.name ?? m.targetLayer ?? layers[layers.length - 1]?.name ?? null;
+  } catch (e) {
+    pushError(`Could not list the layers of ${m.name}`, e);
+  }
+}
+
+let pollTimer: ReturnType<typeof setTimeout> | null = null;
+let pollToken = 0;
+let lastProbFetch = 0;
+let fetchedKey = '';
+
+function stopPolling(): void {
+  pollToken++;
+  if (pollTimer) clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+function resetMaps(): void {
+  maps.cam = null;
+  maps.probs = null;
+  maps.K = 0;
+  an.scale = 0;
+  an.stats = { min: 0, max: 0, finite: 0, negative: 0 };
+  an.mapRevision = -1;
+  fetchedKey = '';
+  an.mapVersion++;
+}
+
+/** Forget the current analysis view (slide closed or changed); a running analysis is cancelled. */
+export function clearAnalysis(): void {
+  const a = an.analysis;
+  stopPolling();
+  if (a && (a.state === 'running' || a.state === 'paused')) api.actOnAnalysis(a.id, { action: 'cancel' }).catch(() => undefined);
+  an.analysis = null;
+  an.analysisLayers = [];
+  an.firstDrawMs = null;
+  resetMaps();
+}
+
+export async function analyseView(): Promise<void> {
+  const s = app.slide;
+  const m = selectedModel();
+  if (!s || !m || an.starting) return;
+  if (an.classes.length === 0) {
+    pushError('Nothing to analyse', new Error('Pick at least one class.'));
+    return;
+  }
+  an.starting = true;
+  clearAnalysis();
+  an.t0 = performance.now();
+  const priority = viewRectFn?.() ?? undefined;
+  try {
+    const signed = an.signed && an.method === 'gradcam';
+    const a = await api.startAnalysis({
+      slideId: s.id, modelId: m.id, classes: an.classes.length === m.classes.length ? 'all' : [...an.classes], method: an.method,
+      ...(signed ? { signed: true } : {}), ...(an.layer ? { layer: an.layer } : {}), ...(priority ? { priority } : {}),
+    });
+    an.analysis = a;
+    an.classIdx = 0;
+    an.analysisLayers = an.layers;
+    // a signed analysis opens on the signed view; an unsigned one cannot show 'against' or 'signed'
+    if (signed) an.mode = 'signed';
+    else if (an.mode === 'against' || an.mode === 'signed') an.mode = 'for';
+    an.visible = true;
+    void poll(pollToken);
+  } catch (e) {
+    pushError('Could not start the analysis', e);
+  } finally {
+    an.starting = false;
+  }
+}
+
+async function poll(token: number): Promise<void> {
+  const a0 = an.analysis;
+  if (!a0 || token !== pollToken) return;
+  let a: AnalysisDTO;
+  try {
+    a = await api.analysis(a0.id);
+  } catch (e) {
+    if (token !== pollToken) return;
+    pushError('Lost the analysis status', e);
+    pollTimer = setTimeout(() => void poll(token), 2000);
+    return;
+  }
+  if (token !== pollToken) return;
+  an.analysis = a;
+  try {
+    await fetchMaps(a, token);
+  } catch (e) {
+    if (token === pollToken) pushError('Could not fetch the heatmap', e);
+  }
+  if (token !== pollToken) return;
+  const live = a.state === 'running' || a.state === 'paused';
+  if (!live) return;
+  // fast while the first cells arrive (time to first heatmap), then calmer
+  const age = performance.now() - an.t0;
+  const delay = a.state === 'paused' ? 800 : age < 4000 ? 100 : 350;
+  pollTimer = setTimeout(() => void poll(token), delay);
+}
+
+async function fetchMaps(a: AnalysisDTO, token: number, force = false): Promise<void> {
+  if (!a.geometry || a.revision <= 0 && a.state === 'running' && a.progress.done === 0) return;
+  const k = a.classIndices[Math.min(an.classIdx, a.classIndices.length - 1)];
+  const key = `${a.id}:${k}:${a.revision}`;
+  const finished = a.state !== 'running' && a.state !== 'paused';
+  const now = performance.now();
+  const wantProbs = an.mode === 'probability' || finished || now - lastProbFetch > 1500 || !maps.probs;
+  if (key === fetchedKey && !force) return;
+  const [rows, cols] = a.geometry.shape;
+  let cam: Float32Array;
+  try {
+    cam = await api.heatmap(a.id, k);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'NOT_FOUND') return; // no map yet
+    throw e;
+  }
+  if (token !== pollToken) return;
+  if (cam.length !== rows * cols) throw new Error(`the map has ${cam.length} values, the geometry says ${rows} × ${cols}`);
+  let probs = maps.probs;
+  if (wantProbs) {
+    try {
+      probs = await api.probabilities(a.id);
+      lastProbFetch = now;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'NOT_FOUND') throw e;
+    }
+    if (token !== pollToken) return;
+  }
+  maps.cam = cam;
+  if (probs && probs.length % (rows * cols) === 0) {
+    maps.probs = probs;
+    maps.K = probs.length / (rows * cols);
+  }
+  an.scale = percentileAbs(cam, 0.99);
+  an.stats = mapStats(cam);
+  an.mapRevision = a.revision;
+  fetchedKey = key;
+  an.mapVersion++;
+}
+
+/** Show another of the analysed classes. */
+export async function showClass(i: number): Promise<void> {
+  an.classIdx = i;
+  const a = an.analysis;
+  if (a) await fetchMaps(a, pollToken, true).catch((e) => pushError('Could not fetch the heatmap', e));
+}
+
+export async function act(action: 'pause' | 'resume' | 'cancel'): Promise<void> {
+  const a = an.analysis;
+  if (!a) return;
+  try {
+    an.analysis = await api.actOnAnalysis(a.id, { action });
+    if (action === 'resume') {
+      stopPolling();
+      void poll(pollToken);
+    }
+  } catch (e) {
+    pushError(`Could not ${action} the analysis`, e);
+  }
+}
+
+let prioTimer: ReturnType<typeof setTimeout> | null = null;
+let lastPrio = '';
+/** The user settled on a new view: compute it next (debounced). */
+export function viewChanged(): void {
+  if (prioTimer) clearTimeout(prioTimer);
+  prioTimer = setTimeout(() => {
+    const a = an.analysis;
+    if (!a || (a.state !== 'running' && a.state !== 'paused')) return;
+    const roi = viewRectFn?.();
+    if (!roi) return;
+    const key = JSON.stringify(roi);
+    if (key === lastPrio) return;
+    lastPrio = key;
+    api.actOnAnalysis(a.id, { action: 'prioritize', roi }).catch(() => undefined);
+  }, 350);
+}
+
+export function toggleHeatmap(): void {
+  an.visible = !an.visible;
+}
+
+/** Value range the overlay maps onto the colormap. */
+export function displayRange(): { lo: number; hi: number; threshold: number } {
+  if (an.mode === 'probability') {
+    const hi = Math.min(1, an.rangeFrac);
+    return { lo: 0, hi, threshold: an.thresholdFrac * hi };
+  }
+  const base = an.scale > 0 ? an.scale : Math.max(Math.abs(an.stats.max), Math.abs(an.stats.min), 1e-12);
+  const hi = base * an.rangeFrac;
+  return { lo: 0, hi, threshold: an.thresholdFrac * hi };
+}
+
+/** The server's resolution report, or (while running) the same numbers from the geometry, slide and model. */
+export function resolutionOf(): ResolutionReport | null {
+  const a = an.analysis;
+  if (!a) return null;
+  if (a.resolution) return a.resolution;
+  const m = an.models.find((x) => x.id === a.modelId);
+  if (!a.geometry || !m) return null;
+  const layer = an.analysisLayers.find((l) => l.name === a.layer);
+  return liveResolution(a.geometry.cellSize, app.slide?.mpp ?? null, m.spacingUmPx, layer?.stride ?? m.stride);
+}

@@ -1,0 +1,345 @@
+/**
+ * Heatmap display logic (pure, unit-tested in test/renderer/heatmap.test.ts): colormap lookup tables, the
+ * slide-global display scale, display modes (evidence for / against / signed), cell geometry and the
+ * device-pixel → cell affine the overlay shader uses, and the resolution advice of gradcam.md §4.
+ */
+
+export type ColormapName = 'viridis' | 'inferno' | 'magma' | 'turbo' | 'jet' | 'diverging';
+export const SEQUENTIAL_COLORMAPS: readonly ColormapName[] = ['viridis', 'inferno', 'magma', 'turbo', 'jet'];
+export const COLORMAPS: readonly ColormapName[] = [...SEQUENTIAL_COLORMAPS, 'diverging'];
+
+/** evidence for (max(0, L)), against (max(0, −L)), the signed L, or a class probability (0…1) */
+export type DisplayMode = 'for' | 'against' | 'signed' | 'probability';
+
+type Vec3 = [number, number, number];
+// 6th-degree polynomial fits of matplotlib's perceptual maps (Matt Zucker, CC0): c0 + c1 t + … + c6 t^6
+const POLY: Record<'viridis' | 'inferno' | 'magma', Vec3[]> = {
+  viridis: [
+    [0.2777273272234177, 0.005407344544966578, 0.3340998053353061],
+    [0.1050930431085774, 1.404613529898575, 1.384590162594685],
+    [-0.3308618287255563, 0.214847559468213, 0.09509516302823659],
+    [-4.634230498983486, -5.799100973351585, -19.33244095627987],
+    [6.228269936347081, 14.17993336680509, 56.69055260068105],
+    [4.776384997670288, -13.74514537774601, -65.35303263337234],
+    [-5.435455855934631, 4.645852612178535, 26.3124352495832],
+  ],
+  inferno: [
+    [0.0002189403691192265, 0.001651004631001012, -0.01948089843709184],
+    [0.1065134194856116, 0.5639564367884091, 3.932712388889277],
+    [11.60249308247187, -3.972853965665698, -15.9423941062914],
+    [-41.70399613139459, 17.43639888205313, 44.35414519872813],
+    [77.162935699427, -33.40235894210092, -81.80730925738993],
+    [-71.31942824499214, 32.62606426397723, 73.20951985803202],
+    [25.13112622477341, -12.24266895238567, -23.07032500287172],
+  ],
+  magma: [
+    [-0.002136485053939582, -0.000749655052795221, -0.005386127855323933],
+    [0.2516605407371642, 0.6775232436837668, 2.494026599312351],
+    [8.353717279216625, -3.577719514958484, 0.3144679030132573],
+    [-27.66873308576866, 14.26473078096533, -13.64921318813922],
+    [52.17613981234068, -27.94360607168351, 12.94416944238394],
+    [-50.76852536473588, 29.04658282127291, 4.23415299384598],
+    [18.65570506591883, -11.48977351997711, -5.601961508734096],
+  ],
+};
+
+// ColorBrewer RdBu, reversed: negative (against) blue, zero near-white, positive (for) red
+const DIVERGING: Vec3[] = [
+  [5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
+  [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31],
+];
+
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** RGB 0–255 of colormap `name` at t ∈ [0, 1]. */
+export function colormapRgb(name: ColormapName, t: number): Vec3 {
+  const x = clamp01(t);
+  let rgb: Vec3;
+  if (name === 'viridis' || name === 'inferno' || name === 'magma') {
+    const c = POLY[name];
+    rgb = [0, 1, 2].map((i) => {
+      let v = 0;
+      for (let k = 6; k >= 0; k--) v = v * x + c[k][i];
+      return v;
+    }) as Vec3;
+  } else if (name === 'turbo') {
+    // Google's polynomial approximation of Turbo (Apache-2.0)
+    const x2 = x * x, x3 = x2 * x, x4 = x3 * x, x5 = x4 * x;
+    rgb = [
+      0.13572138 + 4.6153926 * x - 42.66032258 * x2 + 132.13108234 * x3 - 152.94239396 * x4 + 59.28637943 * x5,
+      0.09140261 + 2.19418839 * x + 4.84296658 * x2 - 14.18503333 * x3 + 4.27729857 * x4 + 2.82956604 * x5,
+      0.1066733 + 12.64194608 * x - 60.58204836 * x2 + 110.36276771 * x3 - 89.90310912 * x4 + 27.34824973 * x5,
+    ];
+  } else if (name === 'jet') {
+    rgb = [1.5 - Math.abs(4 * x - 3), 1.5 - Math.abs(4 * x - 2), 1.5 - Math.abs(4 * x - 1)];
+  } else {
+    const p = x * (DIVERGING.length - 1);
+    const i = Math.min(DIVERGING.length - 2, Math.floor(p));
+    const f = p - i;
+    return [0, 1, 2].map((k) => Math.round(DIVERGING[i][k] + (DIVERGING[i + 1][k] - DIVERGING[i][k]) * f)) as Vec3;
+  }
+  return rgb.map((v) => Math.round(clamp01(v) * 255)) as Vec3;
+}
+
+/** 256 × RGBA8 lookup table for the shader. */
+export function colormapLut(name: ColormapName, size = 256): Uint8Array {
+  const lut = new Uint8Array(size * 4);
+  for (let i = 0; i < size; i++) {
+    const [r, g, b] = colormapRgb(name, i / (size - 1));
+    lut.set([r, g, b, 255], i * 4);
+  }
+  return lut;
+}
+
+/** CSS linear-gradient of a colormap (for the legend). */
+export function colormapCss(name: ColormapName, stops = 16): string {
+  const parts: string[] = [];
+  for (let i = 0; i <= stops; i++) {
+    const [r, g, b] = colormapRgb(name, i / stops);
+    parts.push(`rgb(${r},${g},${b}) ${((i / stops) * 100).toFixed(1)}%`);
+  }
+  return `linear-gradient(to right, ${parts.join(', ')})`;
+}
+
+/**
+ * The p-quantile of |v| over the finite values of the WHOLE map (one slide-global scale, never per patch),
+ * by sorting (a uniform subsample above `maxSamples` cells). 0 when nothing finite.
+ */
+export function percentileAbs(map: ArrayLike<number>, p = 0.99, maxSamples = 2_000_000): number {
+  const n = map.length;
+  const step = Math.max(1, Math.ceil(n / maxSamples));
+  const vals = new Float32Array(Math.ceil(n / step));
+  let m = 0;
+  for (let i = 0; i < n; i += step) {
+    const v = map[i];
+    if (Number.isFinite(v)) vals[m++] = Math.abs(v);
+  }
+  if (m === 0) return 0;
+  const s = vals.subarray(0, m).sort();
+  const pos = clamp01(p) * (m - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(m - 1, lo + 1);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/** min / max / count of finite values and the count of analysed cells with a negative value. */
+export function mapStats(map: ArrayLike<number>): { min: number; max: number; finite: number; negative: number } {
+  let min = Infinity, max = -Infinity, finite = 0, negative = 0;
+  for (let i = 0; i < map.length; i++) {
+    const v = map[i];
+    if (!Number.isFinite(v)) continue;
+    finite++;
+    if (v < 0) negative++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min: finite ? min : 0, max: finite ? max : 0, finite, negative };
+}
+
+/** The displayed value of a raw map value L in a mode (NaN stays NaN). */
+export function displayValue(v: number, mode: DisplayMode): number {
+  if (Number.isNaN(v)) return NaN;
+  if (mode === 'for') return Math.max(0, v);
+  if (mode === 'against') return Math.max(0, -v);
+  return v;
+}
+
+export interface DisplayRange {
+  /** value at the bottom of the colormap (signed: −hi) */
+  lo: number;
+  hi: number;
+  /** hide cells whose displayed value (signed: |value|) is below this */
+  threshold: number;
+}
+
+/**
+ * Position on the colormap (0…1) of a displayed value, or null when it is hidden by the threshold.
+ * Signed: centred on zero (0.5), ±hi at the ends. Same arithmetic as the overlay shader.
+ */
+export function colorPosition(d: number, mode: DisplayMode, r: DisplayRange): number | null {
+  if (Number.isNaN(d)) return null;
+  if (mode === 'signed') {
+    if (Math.abs(d) < r.threshold) return null;
+    return clamp01(0.5 + (0.5 * d) / (r.hi || 1));
+  }
+  if (d < r.threshold) return null;
+  const span = r.hi - r.lo || 1;
+  return clamp01((d - r.lo) / span);
+}
+
+export interface GridGeometry {
+  origin: [number, number];
+  cellSize: [number, number];
+  /** [rows, cols] */
+  shape: [number, number];
+}
+
+/** The cell [row, col] holding level-0 pixel (x, y), or null outside the grid. */
+export function cellAt(g: GridGeometry, x: number, y: number): { row: number; col: number } | null {
+  const col = Math.floor((x - g.origin[0]) / g.cellSize[0]);
+  const row = Math.floor((y - g.origin[1]) / g.cellSize[1]);
+  if (col < 0 || row < 0 || col >= g.shape[1] || row >= g.shape[0]) return null;
+  return { row, col };
+}
+
+/** Level-0 rectangle of cell [row, col]. */
+export function cellRect(g: GridGeometry, row: number, col: number): { x: number; y: number; w: number; h: number } {
+  return { x: g.origin[0] + col * g.cellSize[0], y: g.origin[1] + row * g.cellSize[1], w: g.cellSize[0], h: g.cellSize[1] };
+}
+
+/** A view rectangle in level-0 px clipped to the slide and rounded outward; null when it misses the slide. */
+export function clampViewRect(r: { x: number; y: number; w: number; h: number }, width: number, height: number): { x: number; y: number; w: number; h: number } | null {
+  const x0 = Math.max(0, Math.floor(r.x));
+  const y0 = Math.max(0, Math.floor(r.y));
+  const x1 = Math.min(width, Math.ceil(r.x + r.w));
+  const y1 = Math.min(height, Math.ceil(r.y + r.h));
+  if (x1 <= x0 || y1 <= y0) return null;
+  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+}
+
+type Pt = { x: number; y: number };
+
+/**
+ * Affine from a WebGL fragment position (device px, origin bottom-left, gl_FragCoord) to continuous cell
+ * coordinates (col, row), from where three level-0 points land in the viewer element (CSS px, top-left):
+ * e00 = image (0, 0), e10 = image (W, 0), e01 = image (0, H). Covers rotation and flip. Returns
+ * [ax, bx, cx, ay, by, cy]: col = ax·fx + bx·fy + cx, row = ay·fx + by·fy + cy. Null when degenerate.
+ */
+export function fragToCellAffine(
+  e00: Pt, e10: Pt, e01: Pt, imageW: number, imageH: number,
+  g: Pick<GridGeometry, 'origin' | 'cellSize'>, dpr: number, canvasHeightDevice: number,
+): number[] | null {
+  // element = e00 + A · image, A = [[a, b], [c, d]]
+  const a = (e10.x - e00.x) / imageW, c = (e10.y - e00.y) / imageW;
+  const b = (e01.x - e00.x) / imageH, d = (e01.y - e00.y) / imageH;
+  const det = a * d - b * c;
+  if (!Number.isFinite(det) || Math.abs(det) < 1e-30) return null;
+  // image = A⁻¹ · (element − e00); element = (fx / dpr, (Hdev − fy) / dpr)
+  const ia = d / det, ib = -b / det, ic = -c / det, id = a / det;
+  // ex = fx/dpr, ey = Hdev/dpr − fy/dpr
+  const exFx = 1 / dpr, eyFy = -1 / dpr, eyC = canvasHeightDevice / dpr;
+  // image.x = ia·(ex − e00.x) + ib·(ey − e00.y)
+  const ixFx = ia * exFx, ixFy = ib * eyFy, ixC = ia * -e00.x + ib * (eyC - e00.y);
+  const iyFx = ic * exFx, iyFy = id * eyFy, iyC = ic * -e00.x + id * (eyC - e00.y);
+  const [ox, oy] = g.origin;
+  const [sx, sy] = g.cellSize;
+  return [ixFx / sx, ixFy / sx, (ixC - ox) / sx, iyFx / sy, iyFy / sy, (iyC - oy) / sy];
+}
+
+export function applyAffine(m: number[], fx: number, fy: number): { col: number; row: number } {
+  return { col: m[0] * fx + m[1] * fy + m[2], row: m[3] * fx + m[4] * fy + m[5] };
+}
+
+/** NaN → a large negative sentinel the shader tests for (no reliance on isnan in GLSL). */
+export const MISSING = -3.0e38;
+export function encodeForTexture(map: ArrayLike<number>, out?: Float32Array): Float32Array {
+  const o = out && out.length === map.length ? out : new Float32Array(map.length);
+  for (let i = 0; i < map.length; i++) {
+    const v = map[i];
+    o[i] = Number.isNaN(v) ? MISSING : v;
+  }
+  return o;
+}
+
+/** Channel k of a rows × cols × K interleaved probability array. */
+export function probabilityPlane(probs: Float32Array, cells: number, K: number, k: number): Float32Array {
+  const out = new Float32Array(cells);
+  for (let i = 0; i < cells; i++) out[i] = probs[i * K + k];
+  return out;
+}
+
+export interface LayerLike {
+  name: string;
+  stride: number;
+}
+
+export interface ResolutionAdvice {
+  /** cells the structure spans along one axis */
+  cells: number;
+  resolvable: boolean;
+  smallestUm: number;
+  /** plain-language warning when not resolvable (null when fine) */
+  warning: string | null;
+  /** a layer with a finer stride that would resolve it (or the finest one that is finer), if any */
+  suggestion: { name: string; stride: number; cellUm: number; resolves: boolean } | null;
+}
+
+/**
+ * gradcam.md §4: a structure must span ≥ 2 cells. `cellUm` is the current map's cell (largest axis); other
+ * layers' cells scale with their stride (cell µm = stride × µm per model input px).
+ */
+export function resolutionAdvice(structureUm: number, cellUm: number, stride: number, layers: LayerLike[], currentLayer: string | null): ResolutionAdvice {
+  const smallestUm = 2 * cellUm;
+  const cells = structureUm / cellUm;
+  const resolvable = structureUm >= smallestUm;
+  if (resolvable || !(structureUm > 0)) return { cells, resolvable: true, smallestUm, warning: null, suggestion: null };
+  const umPerStride = cellUm / stride;
+  const finer = layers
+    .filter((l) => l.stride < stride && l.name !== currentLayer)
+    .map((l) => ({ name: l.name, stride: l.stride, cellUm: l.stride * umPerStride }))
+    .map((l) => ({ ...l, resolves: structureUm >= 2 * l.cellUm }));
+  // prefer the deepest (coarsest) layer that still resolves it; else the finest there is
+  const resolving = finer.filter((l) => l.resolves).sort((a, b) => b.stride - a.stride);
+  const suggestion = resolving[0] ?? finer.sort((a, b) => a.stride - b.stride)[0] ?? null;
+  const f = (v: number) => fmtUm(v);
+  let warning = `A ${f(structureUm)} structure spans only ${cells.toFixed(cells < 1 ? 2 : 1)} cell${cells === 1 ? '' : 's'} of ${f(cellUm)}: this map cannot resolve it (it needs ≥ 2 cells, i.e. structures of ${f(smallestUm)} or more).`;
+  if (suggestion) {
+    warning += suggestion.resolves
+      ? ` Layer “${suggestion.name}” (stride ${suggestion.stride}, ${f(suggestion.cellUm)} cells) would resolve it.`
+      : ` The finest layer, “${suggestion.name}” (stride ${suggestion.stride}, ${f(suggestion.cellUm)} cells), still would not.`;
+  } else {
+    warning += ' No layer of this model has a finer stride.';
+  }
+  return { cells, resolvable: false, smallestUm, warning, suggestion };
+}
+
+export interface ResolutionReport {
+  slide_mpp: { x: number; y: number; source: string };
+  model_mpp: number;
+  resample_factor: number;
+  stride: number;
+  cell_size_um: [number, number];
+  smallest_resolvable_um: number;
+}
+
+/**
+ * The resolution report while an analysis still runs (the server reports its own at the end): cell µm from the
+ * grid's level-0 cell size × the slide's µm/px, the resampling factor model µm/px ÷ slide µm/px.
+ */
+export function liveResolution(cellSizePx: [number, number], slideMpp: { x: number; y: number; source: string } | null, modelMpp: number, stride: number | null): ResolutionReport | null {
+  if (!slideMpp || !(slideMpp.x > 0) || !(slideMpp.y > 0) || stride === null) return null;
+  const cell: [number, number] = [cellSizePx[0] * slideMpp.x, cellSizePx[1] * slideMpp.y];
+  return {
+    slide_mpp: slideMpp, model_mpp: modelMpp, resample_factor: modelMpp / slideMpp.x, stride,
+    cell_size_um: cell, smallest_resolvable_um: 2 * Math.max(cell[0], cell[1]),
+  };
+}
+
+export function fmtUm(v: number): string {
+  if (!Number.isFinite(v)) return '—';
+  const a = Math.abs(v);
+  const s = a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1).replace(/\.0$/, '') : a >= 1 ? v.toFixed(2).replace(/\.?0+$/, '') : v.toPrecision(2);
+  return `${s} µm`;
+}
+
+/** Compact value label for legends and readouts. */
+export function fmtValue(v: number): string {
+  if (Number.isNaN(v)) return '—';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1000 || a < 0.001) return v.toExponential(2);
+  return v.toPrecision(3).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+/** "12 s", "3 min 5 s", "1 h 2 min" */
+export function fmtDuration(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '—';
+  const t = Math.max(0, Math.round(s));
+  if (t < 60) return `${t} s`;
+  if (t < 3600) return `${Math.floor(t / 60)} min ${t % 60} s`;
+  return `${Math.floor(t / 3600)} h ${Math.floor((t % 3600) / 60)} min`;
+}
+
+export const METHOD_LABELS: Record<string, string> = {
+  gradcam: 'Grad-CAM', hirescam: 'HiResCAM', 'gradcam++': 'Grad-CAM++', xgradcam: 'XGrad-CAM', layercam: 'LayerCAM', eigencam: 'EigenCAM',
+};

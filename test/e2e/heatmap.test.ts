@@ -1,0 +1,350 @@
+/**
+ * End-to-end: the heatmap layer in Chromium against the real HTTP host. A generated slide with a red rectangle and a
+ * blue ellipse, and the geometry-probe model (its Grad-CAM for 'red' is the red fraction of each cell), passed as an
+ * added model folder. "Analyse this view" → the map appears while progress advances; pixel colours sampled at known
+ * level-0 places (on the red shape, just outside its edge, on glass) at two zoom levels prove the alignment; opacity,
+ * colormap and for/against/signed change what is drawn; legend, hover readout, resolution warning; cancel stops work.
+ * GLASSBOX_SCREENSHOTS=1 also writes docs/screenshots/heatmap-*.png (1280×720 and 1920×1080).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../app/server/index.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { presetRegions, writeSyntheticSlide } from '../fixtures/synthetic-slide.js';
+import { writeProbePackage } from '../analysis/probe.js';
+import { CHROMIUM, CHROMIUM_ARGS, RENDERER_DIST, ensureRendererBuilt } from './support.js';
+
+const SKIP_NO_CHROMIUM = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: e2e heatmap tests skipped`;
+const SCREENSHOTS = process.env.GLASSBOX_SCREENSHOTS === '1';
+const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
+
+// level-0 geometry of the fixture (0.5 µm/px; the probe reads at 1 µm/px, so one cell = 8 model px = 16 level-0 px)
+const W = 12000, H = 8000;
+const RED = { x: 1088, y: 816, w: 3008, h: 2000 }; // edges on 16-px cell boundaries, inside 128-px patches
+const BLUE = { x: 5008, y: 2000, w: 6000, h: 5000 };
+
+type Rgb = [number, number, number];
+
+async function openSlide(page: Page, path: string): Promise<void> {
+  await page.getByTestId('open-button').click();
+  const input = page.getByTestId('path-input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(path);
+  await input.press('Enter');
+  await page.waitForSelector('[data-testid=viewer][data-state=ready]', { timeout: 30_000 });
+}
+
+/** level-0 (x, y) → viewer-element CSS px, from the view rectangle the viewer publishes (data-view) */
+async function toScreen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+  const view = (await page.getByTestId('viewer').getAttribute('data-view'))!.split(',').map(Number);
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  return { x: ((x - view[0]) / view[2]) * box.width, y: ((y - view[1]) / view[3]) * box.height };
+}
+
+/** mean RGB of a 3×3 block of the viewer's screenshot around level-0 (x, y) */
+async function colourAt(png: Buffer, page: Page, x: number, y: number): Promise<Rgb> {
+  const p = await toScreen(page, x, y);
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const cx = Math.round(p.x), cy = Math.round(p.y);
+  assert.ok(cx >= 1 && cy >= 1 && cx < info.width - 1 && cy < info.height - 1, `(${x}, ${y}) is on screen at (${cx}, ${cy})`);
+  const s = [0, 0, 0];
+  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) for (let c = 0; c < 3; c++) s[c] += data[((cy + dy) * info.width + cx + dx) * 3 + c];
+  return s.map((v) => Math.round(v / 9)) as Rgb;
+}
+
+const dist = (a: Rgb, b: Rgb) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+const VIRIDIS_TOP: Rgb = [253, 231, 37];
+const VIRIDIS_BOTTOM: Rgb = [68, 1, 84];
+const GLASS: Rgb = [255, 255, 255];
+
+async function shot(page: Page): Promise<Buffer> {
+  return page.getByTestId('viewer').screenshot();
+}
+
+/** waits until the viewer has settled (tiles drawn, no animation) */
+async function settle(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid=viewer][data-state=ready]', { timeout: 20_000 });
+  let prev = await shot(page);
+  for (let i = 0; i < 12; i++) {
+    await page.waitForTimeout(250);
+    const cur = await shot(page);
+    if (cur.equals(prev)) return;
+    prev = cur;
+  }
+}
+
+async function zoomOf(page: Page): Promise<number> {
+  return Number(await page.getByTestId('viewer').getAttribute('data-zoom'));
+}
+
+/** fit the slide (key 0), then wheel-zoom around level-0 (x, y) as a user would until ≥ `zoom` screen px per px */
+async function zoomTo(page: Page, x: number, y: number, zoom: number): Promise<void> {
+  await page.locator('body').click({ position: { x: 2, y: 60 } }).catch(() => undefined);
+  await page.keyboard.press('0');
+  await settle(page);
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  for (let i = 0; i < 30 && (await zoomOf(page)) < zoom; i++) {
+    const p = await toScreen(page, x, y);
+    await page.mouse.move(box.x + p.x, box.y + p.y);
+    await page.mouse.wheel(0, -120);
+    await page.waitForTimeout(120);
+  }
+  await settle(page);
+}
+
+/** retries a pixel check while cells stream in */
+async function eventually(fn: () => Promise<void>, ms = 15_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() - t0 > ms) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+async function analyse(page: Page): Promise<number> {
+  const t0 = Date.now();
+  const prog = page.getByTestId('analysis-progress');
+  const before = (await prog.count()) ? await prog.getAttribute('data-id') : null;
+  await page.getByTestId('analyse-button').click();
+  await page.waitForFunction((prev) => {
+    const p = document.querySelector('[data-testid=analysis-progress]');
+    return !!p && p.getAttribute('data-id') !== prev && document.querySelector('[data-testid=viewer]')?.getAttribute('data-heatmap') === 'drawn';
+  }, before, { timeout: 20_000 });
+  return Date.now() - t0;
+}
+
+const progressDone = async (page: Page) => Number((await page.getByTestId('progress-text').innerText()).split('/')[0].replace(/[^\d]/g, ''));
+
+async function save(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(join(SHOTS, name), await page.screenshot());
+}
+
+test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_NO_CHROMIUM, timeout: 400_000 }, async (t) => {
+  ensureRendererBuilt();
+  const tmp = mkdtempSync(join(tmpdir(), 'glassbox-e2e-heatmap-'));
+  const models = join(tmp, 'models');
+  writeProbePackage(join(models, 'probe'), { patch: 64, stride: 8, spacing: 1 });
+  const shapes = join(tmp, 'shapes.tif');
+  await writeSyntheticSlide(shapes, {
+    width: W, height: H, mpp: 0.5, levels: [1, 4, 16],
+    regions: [
+      { ...RED, shape: 'rect', fill: [200, 30, 30] },
+      { ...BLUE, shape: 'ellipse', fill: [30, 30, 200] },
+    ],
+  });
+  let server: RunningServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer({
+      port: 0, host: '127.0.0.1', staticDir: RENDERER_DIST, configDir: tmp, log: () => undefined,
+      analysis: { modelRoots: [{ dir: join(REPO_ROOT, 'models'), source: 'shipped' }, { dir: models, source: 'user' }], cache: null },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    await page.goto(server.url + '/');
+    await openSlide(page, shapes);
+    await settle(page);
+
+    await t.test('models panel: the added probe folder with classes, µm/px, patch, layer, stride', async () => {
+      await page.keyboard.press('a');
+      await page.getByTestId('heatmap-panel').waitFor({ state: 'visible', timeout: 5000 });
+      await page.getByTestId('model-select').waitFor({ state: 'visible', timeout: 10_000 });
+      const options = await page.getByTestId('model-select').locator('option').allInnerTexts();
+      const probe = options.find((o) => /^probe/.test(o));
+      assert.ok(probe, `probe listed: ${options.join(' | ')}`);
+      assert.match(probe!, /added folder/);
+      await page.getByTestId('model-select').selectOption({ label: probe! });
+      const info = await page.getByTestId('model-info').innerText();
+      assert.match(info, /red, blue/);
+      assert.match(info, /1 µm\/px/);
+      assert.match(info, /64 px/);
+      assert.match(info, /features/);
+      assert.match(info, /Stride\s+8/);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=layer-select] option').length > 0);
+      const layers = await page.getByTestId('layer-select').locator('option').allInnerTexts();
+      assert.ok(layers.some((l) => /features — stride 8, cell 8 µm/.test(l)), layers.join(' | '));
+      t.diagnostic(`layers: ${layers.join(' | ')}`);
+    });
+
+    const edge = { x: RED.x, y: RED.y + 600 };
+    await t.test('analyse this view (zoomed in on the red edge): the view first, progress advances', async () => {
+      await zoomTo(page, edge.x, edge.y, 1.5);
+      const ms = await analyse(page);
+      const state = await page.getByTestId('analysis-progress').getAttribute('data-state');
+      const p1 = await progressDone(page);
+      t.diagnostic(`first heatmap drawn ${ms} ms after the click (${await page.getByTestId('first-draw').innerText()}); state ${state}, ${p1} patches`);
+      assert.equal(state, 'running', 'the map is shown while the analysis still runs');
+      await page.waitForTimeout(800);
+      const p2 = await progressDone(page);
+      assert.ok(p2 > p1, `progress advances: ${p1} → ${p2}`);
+      assert.match(await page.getByTestId('analysis-progress').innerText(), /patches\/s/);
+      assert.match(await page.getByTestId('analysis-progress').innerText(), /ETA/);
+    });
+
+    await t.test('alignment at high zoom: half a cell inside the red edge is hot, half a cell outside is 0', async () => {
+      await page.getByTestId('opacity').fill('1');
+      await page.getByTestId('threshold').fill('0'); // show zero evidence too (viridis' bottom)
+      await page.getByTestId('smooth-off').click();
+      await eventually(async () => {
+        const png = await shot(page);
+        const inside = await colourAt(png, page, edge.x + 8, edge.y);
+        const outside = await colourAt(png, page, edge.x - 8, edge.y);
+        assert.ok(dist(inside, VIRIDIS_TOP) < 40, `inside the red edge is the top of viridis: ${inside}`);
+        assert.ok(dist(outside, VIRIDIS_BOTTOM) < 40, `half a cell outside is viridis(0): ${outside}`);
+      });
+      const z = await zoomOf(page);
+      t.diagnostic(`zoom ${z.toFixed(2)}: a 16 px cell is ${(16 * z).toFixed(0)} screen px`);
+    });
+
+    await t.test('panning re-prioritises; the whole slide completes; alignment at low zoom', async () => {
+      await zoomTo(page, 0, 0, 0); // fit
+      await page.waitForSelector('[data-testid=analysis-progress][data-state=done]', { timeout: 120_000 });
+      const png = await shot(page);
+      if (process.env.GLASSBOX_DEBUG_SHOTS) writeFileSync('/tmp/hm-low.png', await page.screenshot());
+      const inside = await colourAt(png, page, RED.x + 40, RED.y + 1000);
+      const outside = await colourAt(png, page, RED.x - 40, RED.y + 1000);
+      const glass = await colourAt(png, page, 2500, 6000);
+      const blue = await colourAt(png, page, BLUE.x + BLUE.w / 2, BLUE.y + BLUE.h / 2);
+      assert.ok(dist(inside, VIRIDIS_TOP) < 40, `inside: ${inside}`);
+      assert.ok(dist(outside, VIRIDIS_BOTTOM) < 40, `just outside: ${outside}`);
+      assert.ok(dist(glass, GLASS) < 12, `glass far from tissue is not painted (NaN): ${glass}`);
+      assert.ok(dist(blue, VIRIDIS_BOTTOM) < 40, `the blue ellipse is 0 for 'red': ${blue}`);
+    });
+
+    await t.test('opacity and colormap change what is drawn; H hides it', async () => {
+      const at = async () => colourAt(await shot(page), page, RED.x + 400, RED.y + 1000);
+      const full = await at();
+      await page.getByTestId('opacity').fill('0.3');
+      await page.waitForTimeout(150);
+      const faint = await at();
+      assert.ok(dist(full, faint) > 60, `opacity 1 → 0.3: ${full} → ${faint}`);
+      assert.ok(faint[0] > faint[2] && faint[0] > 150, `at 0.3 the red slide shows through: ${faint}`);
+      await page.getByTestId('opacity').fill('1');
+      await page.getByTestId('colormap-select').selectOption('inferno');
+      await page.waitForTimeout(150);
+      const inferno = await at();
+      assert.ok(dist(inferno, [252, 255, 164]) < 40, `inferno's top: ${inferno}`);
+      await page.getByTestId('colormap-select').selectOption('viridis');
+      await page.locator('body').click({ position: { x: 2, y: 60 } }).catch(() => undefined);
+      await page.keyboard.press('h');
+      await page.waitForTimeout(150);
+      const hidden = await at();
+      assert.ok(dist(hidden, [200, 30, 30]) < 40, `hidden: the slide's red again: ${hidden}`);
+      await page.keyboard.press('h');
+    });
+
+    await t.test('legend with cell µm, hover readout, resolution report and the 12 µm warning', async () => {
+      assert.match(await page.getByTestId('legend-cell').innerText(), /cell 8 µm × 8 µm/);
+      const box = (await page.getByTestId('viewer').boundingBox())!;
+      const p = await toScreen(page, RED.x + 400, RED.y + 1000);
+      await page.mouse.move(box.x + p.x, box.y + p.y);
+      await page.getByTestId('hover-readout').waitFor({ state: 'visible', timeout: 3000 });
+      const hover = await page.getByTestId('hover-readout').innerText();
+      assert.match(hover, /value 0\.0\d+/);
+      assert.match(hover, /red \d+(\.\d)?%/);
+      assert.match(hover, /µm.*px/s);
+      const rep = await page.getByTestId('resolution-report').innerText();
+      assert.match(rep, /0\.500 × 0\.500 µm\/px/);
+      assert.match(rep, /1 µm\/px \(resampled ×2\.00\)/);
+      assert.match(rep, /8 µm × 8 µm/);
+      assert.match(rep, /≥ 16 µm/);
+      await page.getByTestId('structure-um').fill('12');
+      const warn = await page.getByTestId('resolution-warning').innerText();
+      assert.match(warn, /12 µm structure spans only 1\.5 cells of 8 µm/);
+      assert.match(warn, /stride [1-4]/, `names a finer layer: ${warn}`);
+      await page.getByTestId('structure-um').fill('20');
+      await page.getByTestId('resolution-ok').waitFor({ state: 'visible', timeout: 2000 });
+      await page.getByTestId('structure-um').fill('12');
+      await page.getByTestId('resolution-report').scrollIntoViewIfNeeded();
+      await save(page, 'heatmap-resolution-panel.png');
+    });
+
+    await t.test('signed analysis: for, against and signed differ; cancel stops the work', async () => {
+      await page.getByTestId('signed-check').check();
+      await zoomTo(page, edge.x, edge.y, 1.5);
+      await analyse(page);
+      assert.equal(await page.getByTestId('mode-signed').getAttribute('aria-checked'), 'true', 'a signed analysis opens on the signed view');
+      const colours: Record<string, Rgb> = {};
+      for (const mode of ['for', 'against', 'signed'] as const) {
+        await page.getByTestId(`mode-${mode}`).click();
+        await eventually(async () => {
+          colours[mode] = await colourAt(await shot(page), page, edge.x + 8, edge.y);
+          if (mode === 'for') assert.ok(dist(colours[mode], VIRIDIS_TOP) < 40, `for: ${colours[mode]}`);
+        });
+        assert.match(await page.getByTestId('mode-note').innerText(), mode === 'for' ? /FOR/ : mode === 'against' ? /AGAINST/ : /signed/);
+      }
+      assert.ok(dist(colours.against, VIRIDIS_BOTTOM) < 40, `against on the red shape is 0: ${colours.against}`);
+      assert.ok(dist(colours.signed, [103, 0, 31]) < 60, `signed: the red end of the diverging map: ${colours.signed}`);
+      assert.ok(dist(colours.for, colours.against) > 100 && dist(colours.for, colours.signed) > 100 && dist(colours.against, colours.signed) > 60);
+      if (process.env.GLASSBOX_DEBUG_SHOTS) writeFileSync('/tmp/hm-signed.png', await page.screenshot());
+    });
+
+    await t.test('cancel stops the work', async () => {
+      await analyse(page);
+      await page.getByTestId('cancel-button').click();
+      await page.waitForSelector('[data-testid=analysis-progress][data-state=cancelled]', { timeout: 10_000 });
+      const n1 = await progressDone(page);
+      await page.waitForTimeout(1000);
+      assert.equal(await progressDone(page), n1, 'no more patches after cancel');
+      assert.equal(await page.getByTestId('cancel-button').count(), 0);
+    });
+
+    await t.test('no console errors', () => {
+      assert.deepEqual(consoleErrors, []);
+    });
+
+    await t.test('the shipped model on an H&E-like slide: time to first heatmap; screenshots', async () => {
+      const he = join(tmp, 'he.tif');
+      await writeSyntheticSlide(he, { width: 12000, height: 9000, mpp: 0.5, levels: [1, 4, 16, 64], regions: presetRegions('he-demo', 12000, 9000) });
+      await openSlide(page, he);
+      if ((await page.getByTestId('heatmap-panel').count()) === 0) await page.getByTestId('heatmap-button').click();
+      const options = await page.getByTestId('model-select').locator('option').allInnerTexts();
+      const tiny = options.find((o) => /^tiny-crc-demo/.test(o));
+      if (!tiny) return t.diagnostic('tiny-crc-demo not available: skipped');
+      await page.getByTestId('model-select').selectOption({ label: tiny });
+      await page.getByTestId('class-picker').getByLabel('STROMA', { exact: true }).check();
+      await page.getByTestId('signed-check').check();
+      await zoomTo(page, 12000 * 0.25, 9000 * 0.27, 0.35);
+      const ms = await analyse(page);
+      t.diagnostic(`tiny-crc-demo: first heatmap ${ms} ms after the click (${await page.getByTestId('first-draw').innerText()})`);
+      await page.waitForTimeout(3000);
+      await page.getByTestId('opacity').fill('0.7');
+      await page.getByTestId('smooth-on').click();
+      await save(page, 'heatmap-signed-diverging.png');
+      await page.getByTestId('display-class').selectOption('1'); // STROMA
+      await page.getByTestId('mode-for').click();
+      await page.waitForTimeout(500);
+      await save(page, 'heatmap-high-zoom.png');
+      await zoomTo(page, 0, 0, 0);
+      await page.waitForSelector('[data-testid=analysis-progress][data-state=done]', { timeout: 120_000 });
+      await page.mouse.move(5, 5);
+      await save(page, 'heatmap-low-zoom.png');
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      await page.waitForTimeout(800);
+      await save(page, 'heatmap-low-zoom-1920.png');
+      await page.getByTestId('mode-signed').click();
+      await page.getByTestId('display-class').selectOption('0');
+      await page.waitForTimeout(500);
+      await save(page, 'heatmap-signed-1920.png');
+      await page.setViewportSize({ width: 1280, height: 720 });
+    });
+  } finally {
+    await browser?.close();
+    await server?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
