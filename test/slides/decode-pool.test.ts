@@ -21,7 +21,7 @@ import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from '../.
 import { SlideError } from '../../main/engine/slide/types.js';
 import { lzwEncode } from '../fixtures/lzw-encode.js';
 
-process.env.GLASSBOX_DECODE_POOL = '1'; // the pool is opt-in (see poolEnabled)
+process.env.GLASSBOX_DECODE_POOL = '1'; // on by default; set in case the environment turned it off
 
 const TCGA = join(SHARED_SLIDES, 'tcga-cr-7395-01a-01-ts1.svs');
 const MB = 1024 * 1024;

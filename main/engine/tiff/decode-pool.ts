@@ -156,7 +156,12 @@ export function decodePool(): DecodePool {
 /** Terminates the shared pool's workers (alias of closeCodecPool). */
 export const closeDecodePool = closeCodecPool;
 
-/** Whether chunk decodes go through the pool: OFF by default for now (GLASSBOX_DECODE_POOL=1 turns it on). */
+/**
+ * Whether chunk decodes go through the pool: ON by default; GLASSBOX_DECODE_POOL=0 decodes on the calling thread.
+ * TCGA JPEG 2000 slide, Deep Zoom tiles with 16 requests in flight, on a 2-core machine saturated by other work:
+ * throughput at parity (median 83 vs 96 tiles/s, pairwise either way), CPU per tile +4 %, p99 event-loop delay
+ * halved (26 vs 48 ms); with free cores it was 417–454 vs 260 tiles/s. Idle workers never hold the process.
+ */
 export function poolEnabled(): boolean {
-  return process.env.GLASSBOX_DECODE_POOL === '1';
+  return process.env.GLASSBOX_DECODE_POOL !== '0';
 }
