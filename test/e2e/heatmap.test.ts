@@ -248,7 +248,7 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
     });
 
     await t.test('legend with cell µm, hover readout, resolution report and the 12 µm warning', async () => {
-      assert.match(await page.getByTestId('legend-cell').innerText(), /cell 8 µm × 8 µm/);
+      assert.match(await page.getByTestId('legend-cell').innerText(), /cell 8 µm · resolves ≥ 16 µm/);
       const box = (await page.getByTestId('viewer').boundingBox())!;
       const p = await toScreen(page, RED.x + 400, RED.y + 1000);
       await page.mouse.move(box.x + p.x, box.y + p.y);
@@ -323,6 +323,7 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       t.diagnostic(`tiny-crc-demo: first heatmap ${ms} ms after the click (${await page.getByTestId('first-draw').innerText()})`);
       await page.waitForTimeout(3000);
       await page.getByTestId('opacity').fill('0.7');
+      await page.getByTestId('threshold').fill('0.05');
       await page.getByTestId('smooth-on').click();
       await save(page, 'heatmap-signed-diverging.png');
       await page.getByTestId('display-class').selectOption('1'); // STROMA

@@ -20,6 +20,8 @@ export const an = $state({
   method: 'gradcam' as CamMethodDTO,
   signed: false,
   layer: null as string | null,
+  /** patch overlap (0: none); overlapping patches are averaged, which removes seams */
+  overlap: 0,
   analysis: null as AnalysisDTO | null,
   /** layers of the analysis's model (for the resolution advice) */
   analysisLayers: [] as ModelLayerDTO[],
@@ -142,7 +144,7 @@ export async function analyseView(): Promise<void> {
     const signed = an.signed && an.method === 'gradcam';
     const a = await api.startAnalysis({
       slideId: s.id, modelId: m.id, classes: an.classes.length === m.classes.length ? 'all' : [...an.classes], method: an.method,
-      ...(signed ? { signed: true } : {}), ...(an.layer ? { layer: an.layer } : {}), ...(priority ? { priority } : {}),
+      ...(signed ? { signed: true } : {}), ...(an.layer ? { layer: an.layer } : {}), ...(an.overlap > 0 ? { overlap: an.overlap } : {}), ...(priority ? { priority } : {}),
     });
     an.analysis = a;
     an.classIdx = 0;
