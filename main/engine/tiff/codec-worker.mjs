@@ -10,7 +10,10 @@
 import { parentPort } from 'node:worker_threads';
 import { writeFile } from 'node:fs/promises';
 import { decode, errorToWire } from './codec-registry.mjs';
-import { decodeIntoBand, decodeToRgb, encodeRgbJpeg } from './image-codec.mjs';
+
+// sharp (native libvips) loads on the first image op only: a worker that only decodes chunks starts faster
+let imageCodec = null;
+const image = () => (imageCodec ??= import('./image-codec.mjs'));
 
 /** An ArrayBuffer holding exactly these bytes, to transfer (copies a view into something larger or shared). */
 function own(a) {
@@ -24,6 +27,7 @@ const ops = {
     return [{ data, width: r.width, height: r.height, components: r.components }, [data]];
   },
   async encodeJpeg(m) {
+    const { encodeRgbJpeg } = await image();
     const jpeg = await encodeRgbJpeg(new Uint8Array(m.raw), m.width, m.height, m.quality);
     if (m.file) {
       await writeFile(m.file, jpeg);
@@ -33,16 +37,19 @@ const ops = {
     return [{ bytes }, [bytes]];
   },
   async encodeSharedJpeg(m) {
+    const { encodeRgbJpeg } = await image();
     const px = Buffer.from(m.sab, m.offset, m.width * m.height * 3);
     await writeFile(m.file, await encodeRgbJpeg(px, m.width, m.height, m.quality));
     return [{}, []];
   },
   async decodeImage(m) {
+    const { decodeToRgb } = await image();
     const img = await decodeToRgb(new Uint8Array(m.bytes));
     const raw = own(img.data);
     return [{ raw, width: img.width, height: img.height }, [raw]];
   },
   async decodeInto(m) {
+    const { decodeIntoBand } = await image();
     return [await decodeIntoBand(new Uint8Array(m.bytes), m.band, m.bandWidth, m.x, m.maxWidth, m.maxHeight), []];
   },
 };
