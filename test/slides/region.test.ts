@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { openSlide } from '../../main/engine/slide/index.js';
+import { openSlide, SlideError } from '../../main/engine/slide/index.js';
+import { sharedCache } from '../../main/base/cache.js';
 import { writeTiff } from '../fixtures/tiff-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-region-'));
@@ -191,3 +192,41 @@ test('region: palette (Photometric 3) and min-is-white images', async () => {
     for (const i of [0, 9, 255, 799]) assert.deepEqual([...r.data.subarray(i * 3, i * 3 + 3)], new Array(3).fill(255 - (i % 256)), `pixel ${i}`);
   } finally { await s2.close(); }
 });
+
+test('region: decoded tiles live in the slide\'s namespace of the shared cache; one reader\'s abort never fails another; close drops them', async () => {
+  const cache = sharedCache();
+  const before = cache.size;
+  const a = await openSlide(pyramid);
+  const b = await openSlide(pyramid);
+  try {
+    const r = await a.readRegion(0, 0, 0, 256, 256);
+    assert.ok(Buffer.from(r.data).equals(Buffer.from(crop(GRAD, W, 0, 0, 256, 256))));
+    const held = cache.size - before;
+    assert.ok(held >= 4, `the 4 tiles of the region are cached (${held} entries)`);
+    await a.readRegion(0, 0, 0, 256, 256);
+    assert.equal(cache.size - before, held, 'a second read is served from the cache');
+    // two readers of the same (uncached) tiles: the first aborts at once, the second still gets its pixels
+    const ctrl = new AbortController();
+    const first = a.readRegion(512, 256, 0, 256, 256, ctrl.signal);
+    const second = a.readRegion(512, 256, 0, 256, 256);
+    ctrl.abort();
+    await assert.rejects(first, (e: SlideError) => e instanceof SlideError && e.code === 'ABORTED');
+    assert.ok(Buffer.from((await second).data).equals(Buffer.from(crop(GRAD, W, 512, 256, 256, 256))));
+    // another open of the same file keeps its own entries; closing one drops only its own
+    await b.readRegion(0, 0, 0, 256, 256);
+    const withB = cache.size;
+    await a.close();
+    assert.ok(cache.size < withB, 'closing a slide drops its decoded tiles');
+    assert.ok(Buffer.from((await b.readRegion(0, 0, 0, 256, 256)).data).equals(Buffer.from(crop(GRAD, W, 0, 0, 256, 256))));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  assert.equal(cache.size, before, 'both closed: nothing of theirs is left');
+});
+
+function crop(px: Uint8Array, width: number, x: number, y: number, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h * 3);
+  for (let r = 0; r < h; r++) out.set(px.subarray(((y + r) * width + x) * 3, ((y + r) * width + x + w) * 3), r * w * 3);
+  return out;
+}
