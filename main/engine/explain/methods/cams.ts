@@ -16,23 +16,46 @@ import { CamMethodImpl, type MapInputs } from './base.js';
 /** per item n and channel k: Σ_uv G, Σ_uv A (float64) */
 function channelSums(A: Tensor, G: Tensor | undefined, N: number, K: number, P: number): { sg: Float64Array; sa: Float64Array } {
   const sg = new Float64Array(N * K), sa = new Float64Array(N * K);
+  const a = A.data, g = G?.data;
   for (let nk = 0; nk < N * K; nk++) {
     const base = nk * P;
-    let s = 0, t = 0;
-    for (let p = 0; p < P; p++) { t += A.data[base + p]; if (G) s += G.data[base + p]; }
-    sg[nk] = s; sa[nk] = t;
+    let t = 0;
+    for (let p = 0; p < P; p++) t += a[base + p];
+    sa[nk] = t;
+    if (g) { let s = 0; for (let p = 0; p < P; p++) s += g[base + p]; sg[nk] = s; }
   }
   return { sg, sa };
 }
 
-/** Σ_k w[n,k] · f(k, index) over channels, in float64: out[n, p] */
-function weightedSum(N: number, K: number, P: number, term: (nk: number, i: number) => number): Float64Array {
+/** Σ_k w[n,k] · A^k over channels, in float64: out[n, p] (monomorphic loops: this runs over N·K·h·w values) */
+function weightedSum(w: Float64Array, a: Float32Array, N: number, K: number, P: number): Float64Array {
   const out = new Float64Array(N * P);
   for (let n = 0; n < N; n++) {
     const o = n * P;
     for (let k = 0; k < K; k++) {
-      const nk = n * K + k, base = nk * P;
-      for (let p = 0; p < P; p++) out[o + p] += term(nk, base + p);
+      const nk = n * K + k, base = nk * P, wk = w[nk];
+      for (let p = 0; p < P; p++) out[o + p] += wk * a[base + p];
+    }
+  }
+  return out;
+}
+
+/** Σ_k G^k ⊙ A^k (positive: Σ_k max(0, G^k) ⊙ A^k) over channels, in float64: out[n, p] */
+function productSum(g: Float32Array, a: Float32Array, N: number, K: number, P: number, positive: boolean): Float64Array {
+  const out = new Float64Array(N * P);
+  for (let n = 0; n < N; n++) {
+    const o = n * P;
+    for (let k = 0; k < K; k++) {
+      const base = (n * K + k) * P;
+      if (positive) {
+        for (let p = 0; p < P; p++) {
+          const gv = g[base + p];
+          if (gv > 0) out[o + p] += gv * a[base + p];
+          else if (gv !== gv) out[o + p] = NaN; // max(0, NaN) = NaN, as numpy's
+        }
+      } else {
+        for (let p = 0; p < P; p++) out[o + p] += g[base + p] * a[base + p];
+      }
     }
   }
   return out;
@@ -65,8 +88,8 @@ export class GradCam extends JsCam {
   override get mapNames() { return ['gradcam', 'gradcam-signed', 'gradcam-for', 'gradcam-against']; }
   protected compute(A: Tensor, G: Tensor, N: number, K: number, P: number) {
     const { sg } = channelSums(A, G, N, K, P);
-    const a = A.data;
-    const L = weightedSum(N, K, P, (nk, i) => (sg[nk] / P) * a[i]);
+    const alpha = sg.map((v) => v / P);
+    const L = weightedSum(alpha, A.data, N, K, P);
     const pos = relu32(L);
     return { 'gradcam': pos, 'gradcam-signed': Float32Array.from(L), 'gradcam-for': pos.slice(), 'gradcam-against': neg32(L) };
   }
@@ -76,8 +99,7 @@ export class GradCam extends JsCam {
 export class HiResCam extends JsCam {
   readonly name = 'hirescam' as const;
   protected compute(A: Tensor, G: Tensor, N: number, K: number, P: number) {
-    const a = A.data, g = G.data;
-    return { hirescam: relu32(weightedSum(N, K, P, (_nk, i) => g[i] * a[i])) };
+    return { hirescam: relu32(productSum(G.data, A.data, N, K, P, false)) };
   }
 }
 
@@ -95,16 +117,15 @@ export class GradCamPlusPlus extends JsCam {
     for (let nk = 0; nk < N * K; nk++) {
       const base = nk * P;
       let s = 0;
+      const san = sa[nk];
       for (let p = 0; p < P; p++) {
         const gv = g[base + p];
-        if (gv === 0) continue;
-        const g2 = gv * gv;
-        const aij = g2 / (2 * g2 + sa[nk] * g2 * gv + 1e-6);
-        s += (gv > 0 ? gv : gv === gv ? 0 : gv) * aij;
+        // max(0, G) · a: only G > 0 contributes (a = 0 where G = 0); NaN propagates as in numpy
+        if (gv > 0) { const g2 = gv * gv; s += (gv * g2) / (2 * g2 + san * g2 * gv + 1e-6); } else if (gv !== gv) s = NaN;
       }
       wk[nk] = s;
     }
-    return { 'gradcam++': relu32(weightedSum(N, K, P, (nk, i) => wk[nk] * a[i])) };
+    return { 'gradcam++': relu32(weightedSum(wk, a, N, K, P)) };
   }
 }
 
@@ -121,7 +142,7 @@ export class XGradCam extends JsCam {
       for (let p = 0; p < P; p++) s += (g[base + p] * a[base + p]) / d;
       wk[nk] = s;
     }
-    return { xgradcam: relu32(weightedSum(N, K, P, (nk, i) => wk[nk] * a[i])) };
+    return { xgradcam: relu32(weightedSum(wk, a, N, K, P)) };
   }
 }
 
@@ -129,8 +150,7 @@ export class XGradCam extends JsCam {
 export class LayerCam extends JsCam {
   readonly name = 'layercam' as const;
   protected compute(A: Tensor, G: Tensor, N: number, K: number, P: number) {
-    const a = A.data, g = G.data;
-    return { layercam: relu32(weightedSum(N, K, P, (_nk, i) => (g[i] > 0 ? g[i] * a[i] : g[i] === g[i] ? 0 : g[i]))) };
+    return { layercam: relu32(productSum(G.data, A.data, N, K, P, true)) };
   }
 }
 
