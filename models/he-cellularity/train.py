@@ -20,7 +20,9 @@ The TCGA slide in ../shared/slides is never read here (no licence stated): it is
 
 Training: 300 steps of Adam on batches of 24 random crops (48..128 px, one size per step), flips, 90-degree rotations
 and colour augmentation in HED space (per-stain scale 0.6..1.4 and shift +-0.08 OD; the labels are the rule applied
-to these concentrations; 70 % of crops are then rendered with perturbed stain vectors, see augment_colour); class-weighted cross-entropy; torch.manual_seed(0), numpy seed 0, 2 threads. ~5 min on 2 shared CPU cores.
+to these concentrations; 70 % of crops are then rendered with perturbed stain vectors, see augment_colour);
+class-weighted cross-entropy; torch.manual_seed(0), numpy seed 0, 2 threads. About 3.5 min of CPU (12 min wall on a
+loaded, shared 2-core machine); a rerun writes the same model.onnx byte for byte (same machine and torch build).
 """
 import hashlib
 import json
