@@ -21,7 +21,7 @@ const SKIP_NO_TORCH = probe.status === 0 ? false : `${PYTHON} cannot import torc
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-export-'));
 
 function run(args: string[], opts: { cwd?: string } = {}) {
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', cwd: opts.cwd ?? dir, env: { ...process.env, OMP_NUM_THREADS: '2' }, timeout: 120_000 });
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', cwd: opts.cwd ?? dir, env: { ...process.env, OMP_NUM_THREADS: '2' }, timeout: 240_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -58,7 +58,7 @@ async function checkPackage(pkgDir: string, refDir: string, expect: { stride: nu
   } finally { await ex.dispose(); }
 }
 
-test('torchvision resnet18 (3 classes, random weights) → package; engine logits = PyTorch logits; layer4 stride 32', { skip: SKIP_NO_TORCH, timeout: 120_000 }, async () => {
+test('torchvision resnet18 (3 classes, random weights) → package; engine logits = PyTorch logits; layer4 stride 32', { skip: SKIP_NO_TORCH, timeout: 300_000 }, async () => {
   const out = join(dir, 'tv'), ref = join(dir, 'tv-ref');
   const r = run([SCRIPT, '--torchvision', 'resnet18', '--class-names', 'tumor,stroma,other', '--patch-size', '96', '--spacing', '0.5',
     '--seed', '3', '--out', out, '--reference', ref]);
@@ -67,7 +67,7 @@ test('torchvision resnet18 (3 classes, random weights) → package; engine logit
   await checkPackage(out, ref, { stride: 32, classes: ['tumor', 'stroma', 'other'], inputSize: 96, layerIsDefault: true });
 });
 
-test('WSInfer layout (traced TorchScript + config.json with Resize) → package keeps the config; layer3 stride 16', { skip: SKIP_NO_TORCH, timeout: 120_000 }, async () => {
+test('WSInfer layout (traced TorchScript + config.json with Resize) → package keeps the config; layer3 stride 16', { skip: SKIP_NO_TORCH, timeout: 300_000 }, async () => {
   const ws = join(dir, 'wsinfer');
   mkdirSync(ws);
   const wsConfig = {
