@@ -211,8 +211,22 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
         assert.ok(dist(inside, VIRIDIS_TOP) < 40, `inside the red edge is the top of viridis: ${inside}`);
         assert.ok(dist(outside, VIRIDIS_BOTTOM) < 40, `half a cell outside is viridis(0): ${outside}`);
       });
+      // closer: 1.5 level-0 px either side of the edge, the overlay and — with the overlay hidden — the slide itself
+      await zoomTo(page, edge.x, edge.y, 2.5);
       const z = await zoomOf(page);
-      t.diagnostic(`zoom ${z.toFixed(2)}: a 16 px cell is ${(16 * z).toFixed(0)} screen px`);
+      t.diagnostic(`zoom ${z.toFixed(2)}: a 16 px cell is ${(16 * z).toFixed(0)} screen px; 1.5 px = ${(1.5 * z).toFixed(1)} screen px`);
+      assert.ok(1.5 * z >= 3, 'the samples (3×3 px) do not straddle the edge');
+      const png = await shot(page);
+      const inHeat = await colourAt(png, page, edge.x + 1.5, edge.y);
+      const outHeat = await colourAt(png, page, edge.x - 1.5, edge.y);
+      assert.ok(dist(inHeat, VIRIDIS_TOP) < 40 && dist(outHeat, VIRIDIS_BOTTOM) < 40, `overlay edge at x = ${edge.x} ± 1.5 px: ${inHeat} | ${outHeat}`);
+      await page.getByTestId('heatmap-visible').uncheck();
+      await page.waitForTimeout(200);
+      const slidePng = await shot(page);
+      const inSlide = await colourAt(slidePng, page, edge.x + 1.5, edge.y);
+      const outSlide = await colourAt(slidePng, page, edge.x - 1.5, edge.y);
+      assert.ok(dist(inSlide, [200, 30, 30]) < 40 && dist(outSlide, GLASS) < 30, `slide edge at the same place: ${inSlide} | ${outSlide}`);
+      await page.getByTestId('heatmap-visible').check();
     });
 
     await t.test('panning re-prioritises; the whole slide completes; alignment at low zoom', async () => {
@@ -301,7 +315,7 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       const inferno = await at();
       assert.ok(dist(inferno, [252, 255, 164]) < 40, `inferno's top: ${inferno}`);
       await page.getByTestId('colormap-select').selectOption('viridis');
-      await page.locator('body').click({ position: { x: 2, y: 60 } }).catch(() => undefined);
+      await page.getByTestId('opacity').focus(); // letters still work while a slider has the focus
       await page.keyboard.press('h');
       await page.waitForTimeout(150);
       const hidden = await at();
@@ -358,6 +372,13 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
     await t.test('cancel stops the work', async () => {
       await page.getByTestId('overlap-select').selectOption('0.5'); // not cached: a new analysis
       await analyse(page);
+      await page.getByTestId('pause-button').click();
+      await page.waitForSelector('[data-testid=analysis-progress][data-state=paused]', { timeout: 5000 });
+      const held = await progressDone(page);
+      await page.waitForTimeout(800);
+      assert.ok((await progressDone(page)) - held <= 16, 'paused: at most the batch in flight finishes');
+      await page.getByTestId('resume-button').click();
+      await page.waitForSelector('[data-testid=analysis-progress][data-state=running]', { timeout: 5000 });
       await page.getByTestId('cancel-button').click();
       await page.waitForSelector('[data-testid=analysis-progress][data-state=cancelled]', { timeout: 10_000 });
       const n1 = await progressDone(page);
