@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   COLORMAPS, MISSING, applyAffine, cellAt, cellRect, clampViewRect, colorPosition, colormapCss, colormapLut, colormapRgb,
-  displayValue, encodeForTexture, fmtDuration, fmtUm, fmtValue, fragToCellAffine, liveResolution, mapStats, percentileAbs,
+  displayValue, encodeForTexture, gridDeviceBox, fmtDuration, fmtUm, fmtValue, fragToCellAffine, liveResolution, mapStats, percentileAbs,
   probabilityPlane, resolutionAdvice,
 } from '../../renderer/src/lib/heatmap.js';
 
@@ -124,6 +124,11 @@ test('fragment → cell affine: inverse of the image → viewer-element mapping,
   const c = applyAffine(mr, e.x, 400 - e.y);
   assert.ok(Math.abs(c.col - 100 / 16) < 1e-9 && Math.abs(c.row - 40 / 8) < 1e-9, JSON.stringify(c));
   assert.equal(fragToCellAffine({ x: 0, y: 0 }, { x: 0, y: 0 }, { x: 0, y: 0 }, W, H, g, 1, 100), null);
+  // the scissor box of the grid: cells [0, 60] × [0, 98] cover image x 32 … 992, y 16 … 800 → element x 26 … 506,
+  // y 28 … 420 → device x 52 … 1012, y (from the bottom) 600 − 840 … 600 − 56, clipped to the canvas
+  assert.deepEqual(gridDeviceBox(m, 60, 98, 4000, ch), [52, 0, 960, 544]);
+  assert.deepEqual(gridDeviceBox(m, 60, 98, 100, 50), [52, 0, 48, 50]);
+  assert.equal(gridDeviceBox([1, 0, 1000, 0, 1, 0], 10, 10, 100, 100), null);
 });
 
 test('texture encoding (NaN → sentinel) and probability planes', () => {

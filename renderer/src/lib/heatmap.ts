@@ -230,6 +230,27 @@ export function applyAffine(m: number[], fx: number, fy: number): { col: number;
   return { col: m[0] * fx + m[1] * fy + m[2], row: m[3] * fx + m[4] * fy + m[5] };
 }
 
+/**
+ * The device-pixel box [x, y, w, h] (gl.scissor order, origin bottom-left) covering grid cells [0, cols] × [0, rows]
+ * under the fragment → cell affine, clipped to the canvas; null when the grid is off-screen.
+ */
+export function gridDeviceBox(m: number[], cols: number, rows: number, width: number, height: number): [number, number, number, number] | null {
+  // invert col = a·fx + b·fy + c, row = d·fx + e·fy + f
+  const [a, b, c, d, e, f] = m;
+  const det = a * e - b * d;
+  if (!Number.isFinite(det) || det === 0) return null;
+  const xs: number[] = [], ys: number[] = [];
+  for (const [col, row] of [[0, 0], [cols, 0], [0, rows], [cols, rows]]) {
+    const u = col - c, v = row - f;
+    xs.push((e * u - b * v) / det);
+    ys.push((-d * u + a * v) / det);
+  }
+  const x0 = Math.max(0, Math.floor(Math.min(...xs))), x1 = Math.min(width, Math.ceil(Math.max(...xs)));
+  const y0 = Math.max(0, Math.floor(Math.min(...ys))), y1 = Math.min(height, Math.ceil(Math.max(...ys)));
+  if (x1 <= x0 || y1 <= y0) return null;
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
 /** NaN → a large negative sentinel the shader tests for (no reliance on isnan in GLSL). */
 export const MISSING = -3.0e38;
 export function encodeForTexture(map: ArrayLike<number>, out?: Float32Array): Float32Array {

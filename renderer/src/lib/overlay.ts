@@ -4,7 +4,7 @@
  * and one quad; colormap = a 256×1 LUT upload; range / threshold / opacity / mode / smoothing = uniforms.
  * Nothing is recoloured on the main thread. NaN cells (not analysed yet) are transparent.
  */
-import { encodeForTexture } from './heatmap.js';
+import { encodeForTexture, gridDeviceBox } from './heatmap.js';
 
 const VS = `#version 300 es
 in vec2 p;
@@ -207,6 +207,11 @@ export class HeatmapOverlay {
     gl.clear(gl.COLOR_BUFFER_BIT);
     const p = this.params;
     if (!this.hasGrid || !this.affine || !p.visible || p.opacity <= 0) return;
+    // shade only the device pixels the grid covers (a full-screen quad clipped by the scissor box)
+    const box = gridDeviceBox(this.affine, this.size[0], this.size[1], this.canvas.width, this.canvas.height);
+    if (!box) return;
+    gl.enable(gl.SCISSOR_TEST);
+    gl.scissor(box[0], box[1], box[2], box[3]);
     gl.useProgram(this.prog);
     const m = this.affine;
     gl.uniform3f(this.u.u_ax, m[0], m[1], m[2]);
@@ -219,6 +224,7 @@ export class HeatmapOverlay {
     gl.uniform1f(this.u.u_opacity, Math.min(1, Math.max(0, p.opacity)));
     gl.uniform1i(this.u.u_smooth, p.smooth ? 1 : 0);
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.disable(gl.SCISSOR_TEST);
     this.drawn++;
   }
 
