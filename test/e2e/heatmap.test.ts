@@ -349,7 +349,7 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       await save(page, 'heatmap-resolution-panel.png');
     });
 
-    await t.test('signed analysis: for, against and signed differ; cancel stops the work', async () => {
+    await t.test('signed analysis: for, against and signed differ', async () => {
       await page.getByTestId('signed-check').check();
       await zoomTo(page, edge.x, edge.y, 1.5);
       await analyse(page);
@@ -369,7 +369,7 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       if (process.env.GLASSBOX_DEBUG_SHOTS) writeFileSync('/tmp/hm-signed.png', await page.screenshot());
     });
 
-    await t.test('cancel stops the work', async () => {
+    await t.test('pause holds it, resume continues, cancel stops the work', async () => {
       await page.getByTestId('overlap-select').selectOption('0.5'); // not cached: a new analysis
       await analyse(page);
       await page.getByTestId('pause-button').click();

@@ -98,6 +98,7 @@ export async function selectModel(id: string | null): Promise<void> {
 let pollTimer: ReturnType<typeof setTimeout> | null = null;
 let pollToken = 0;
 let lastProbFetch = 0;
+let lastScaleAt = 0;
 let fetchedKey = '';
 
 function stopPolling(): void {
@@ -184,8 +185,10 @@ async function poll(token: number): Promise<void> {
   const live = a.state === 'running' || a.state === 'paused';
   if (!live) return;
   // fast while the first cells arrive (time to first heatmap), then calmer
+  // each revision refetches the whole map: big maps are polled less often (≈ 1 s per 20 M cells)
   const age = performance.now() - an.t0;
-  const delay = a.state === 'paused' ? 800 : age < 4000 ? 100 : 350;
+  const cells = a.geometry ? a.geometry.shape[0] * a.geometry.shape[1] : 0;
+  const delay = a.state === 'paused' ? 800 : Math.max(age < 4000 ? 100 : 350, Math.min(3000, cells / 20_000));
   pollTimer = setTimeout(() => void poll(token), delay);
 }
 
@@ -222,7 +225,11 @@ async function fetchMaps(a: AnalysisDTO, token: number, force = false): Promise<
     maps.probs = probs;
     maps.K = probs.length / (rows * cols);
   }
-  an.scale = percentileAbs(cam, 0.99);
+  // the slide-global scale over the whole current map; while streaming at most every 1.5 s (it sorts ≤ 2 M values)
+  if (finished || an.scale === 0 || now - lastScaleAt > 1500 || fetchedKey.split(':')[1] !== String(k)) {
+    an.scale = percentileAbs(cam, 0.99);
+    lastScaleAt = now;
+  }
   an.stats = mapStats(cam);
   an.mapRevision = a.revision;
   fetchedKey = key;
