@@ -136,6 +136,8 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
   const tmp = mkdtempSync(join(tmpdir(), 'glassbox-e2e-heatmap-'));
   const models = join(tmp, 'models');
   writeProbePackage(join(models, 'probe'), { patch: 64, stride: 8, spacing: 1 });
+  mkdirSync(join(models, 'broken'));
+  writeFileSync(join(models, 'broken', 'config.json'), '{"spec_version": "1.0"');
   const shapes = join(tmp, 'shapes.tif');
   await writeSyntheticSlide(shapes, {
     width: W, height: H, mpp: 0.5, levels: [1, 4, 16],
@@ -173,6 +175,10 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       assert.ok(probe, `probe listed: ${options.join(' | ')}`);
       assert.match(probe!, /added folder/);
       await page.getByTestId('model-select').selectOption({ label: probe! });
+      await page.getByTestId('invalid-models').locator('summary').click();
+      assert.match(await page.getByTestId('invalid-models').innerText(), /broken.*config\.json.*not valid JSON/s);
+      await page.getByTestId('all-models').locator('summary').click();
+      assert.match(await page.getByTestId('all-models').innerText(), /probe added folder\s+red, blue\s+1 µm\/px · patch 64 px · layer features · stride 8/);
       const info = await page.getByTestId('model-info').innerText();
       assert.match(info, /red, blue/);
       assert.match(info, /1 µm\/px/);
@@ -405,6 +411,8 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       await zoomTo(page, 8000 * 0.25, 6000 * 0.27, 0.35);
       const ms = await analyse(page);
       t.diagnostic(`tiny-crc-demo: first heatmap ${ms} ms after the click (${await page.getByTestId('first-draw').innerText()})`);
+      // the target is < 2 s (met on an idle machine: ~0.9–1.5 s); the bound here only catches regressions on shared CPUs
+      assert.ok(ms < 6000, `first heatmap of the shipped model after ${ms} ms`);
       await page.waitForTimeout(3000);
       await page.getByTestId('opacity').fill('0.7');
       await page.getByTestId('threshold').fill('0.05');
