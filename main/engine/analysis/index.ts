@@ -3,7 +3,6 @@
  * result files, cached atomically. The job's pieces (tissue mask, grid, scheduler, stitcher) are exported for
  * the service and tests.
  */
-import { readFile } from 'node:fs/promises';
 import type { Slide } from '../slide/types.js';
 import type { ModelPackage } from '../model/index.js';
 import { AnalysisJob, type AnalyzeInput } from './pipeline.js';
@@ -46,17 +45,17 @@ export interface AnalyzeSlideOutcome {
   provenance: Provenance;
 }
 
-/** sha256 over the model file and its config.json */
-export async function modelSha256(model: ModelPackage): Promise<string> {
-  const parts: Uint8Array[] = [new Uint8Array(await readFile(model.modelPath))];
-  if (model.configPath) parts.push(new Uint8Array(await readFile(model.configPath)));
-  return sha256Hex(...parts);
+/** sha256 over the model file's and its config.json's sha256 (each remembered per path, size and mtime under memoDir) */
+export async function modelSha256(model: ModelPackage, memoDir?: string): Promise<string> {
+  const parts = [await fileSha256(model.modelPath, memoDir)];
+  if (model.configPath) parts.push(await fileSha256(model.configPath, memoDir));
+  return sha256Hex(parts.join('\n'));
 }
 
 export async function analyzeSlide(o: AnalyzeSlideOptions): Promise<AnalyzeSlideOutcome> {
   const { slide, model, settings } = o;
   const cache = o.cache === undefined ? new ResultCache() : o.cache;
-  const [slideHash, modelHash] = await Promise.all([fileSha256(slide.path, cache?.root), modelSha256(model)]);
+  const [slideHash, modelHash] = await Promise.all([fileSha256(slide.path, cache?.root), modelSha256(model, cache?.root)]);
   const r = settings.region;
   const provenance: Provenance = {
     slide: { path: slide.path, sha256: slideHash, width: slide.properties.width, height: slide.properties.height },

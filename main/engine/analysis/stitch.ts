@@ -15,18 +15,19 @@ export function tentWeights(n: number): Float64Array {
 export class Stitcher {
   readonly rows: number;
   readonly cols: number;
-  private readonly sums: Map<number, Float64Array>;
-  private readonly probSums: Float64Array;
-  private readonly weights: Float64Array;
+  // float32 accumulators: a cell sums at most a few patches' values (memory: a 100k² slide has ~10M cells)
+  private readonly sums: Map<number, Float32Array>;
+  private readonly probSums: Float32Array;
+  private readonly weights: Float32Array;
   private readonly wx: Float64Array;
   private readonly wy: Float64Array;
 
   constructor(readonly geometry: GridGeometry, readonly classes: readonly number[], readonly numClasses: number) {
     [this.rows, this.cols] = geometry.shape;
     const n = this.rows * this.cols;
-    this.sums = new Map(classes.map((k) => [k, new Float64Array(n)]));
-    this.probSums = new Float64Array(n * numClasses);
-    this.weights = new Float64Array(n);
+    this.sums = new Map(classes.map((k) => [k, new Float32Array(n)]));
+    this.probSums = new Float32Array(n * numClasses);
+    this.weights = new Float32Array(n);
     this.wx = tentWeights(geometry.cellsPerPatch[0]);
     this.wy = tentWeights(geometry.cellsPerPatch[1]);
   }

@@ -19,13 +19,11 @@ export interface TissueMask {
   downsample: number;
   width: number;
   height: number;
-  /** mean saturation per mask pixel (0..1) */
-  saturation: Float32Array;
   threshold: number;
   /** 1 = tissue */
   mask: Uint8Array;
-  /** integral image of mask, (width+1)×(height+1) */
-  integral: Float64Array;
+  /** integral image of mask (tissue-pixel counts), (width+1)×(height+1) */
+  integral: Uint32Array;
   /** slide level read */
   level: number;
   /** fraction of the slide that is tissue */
@@ -71,8 +69,10 @@ export async function computeTissueMask(slide: Slide, downsample: number, signal
   let level = 0;
   for (let i = 0; i < levels.length; i++) if (levels[i].downsample <= downsample + 1e-9) level = i;
   const lv = levels[level];
-  const sums = new Float64Array(mw * mh);
-  const counts = new Float64Array(mw * mh);
+  // per mask pixel: the saturation sum and the number of level pixels binned into it (float32 is ample: a mask
+  // pixel bins at most a few hundred level pixels of saturation ≤ 1)
+  const sums = new Float32Array(mw * mh);
+  const counts = new Uint32Array(mw * mh);
   const ds = lv.downsample;
   for (let ly = 0; ly < lv.height; ly += CHUNK) {
     for (let lx = 0; lx < lv.width; lx += CHUNK) {
@@ -96,13 +96,13 @@ export async function computeTissueMask(slide: Slide, downsample: number, signal
       }
     }
   }
-  const saturation = new Float32Array(mw * mh);
+  const saturation = sums; // in place: the mean saturation per mask pixel
   for (let i = 0; i < saturation.length; i++) saturation[i] = counts[i] ? sums[i] / counts[i] : 0;
   const threshold = Math.min(MAX_THRESHOLD, Math.max(MIN_THRESHOLD, otsu(saturation)));
   const mask = new Uint8Array(mw * mh);
   let tissue = 0;
   for (let i = 0; i < mask.length; i++) if (saturation[i] > threshold) { mask[i] = 1; tissue++; }
-  const integral = new Float64Array((mw + 1) * (mh + 1));
+  const integral = new Uint32Array((mw + 1) * (mh + 1));
   for (let y = 0; y < mh; y++) {
     let row = 0;
     for (let x = 0; x < mw; x++) {
@@ -110,7 +110,7 @@ export async function computeTissueMask(slide: Slide, downsample: number, signal
       integral[(y + 1) * (mw + 1) + x + 1] = integral[y * (mw + 1) + x + 1] + row;
     }
   }
-  return { downsample, width: mw, height: mh, saturation, threshold, mask, integral, level, fraction: tissue / mask.length };
+  return { downsample, width: mw, height: mh, threshold, mask, integral, level, fraction: tissue / mask.length };
 }
 
 /**
