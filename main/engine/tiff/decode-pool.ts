@@ -98,12 +98,11 @@ export async function decodeInPool(pool: WorkerPool, compression: number, bytes:
   }
 }
 
-/** Chunk decodes in a codec pool (the shared one by default): the TIFF reader's view of the pool. */
-export class DecodePool {
+/** A handle on a codec pool: the shared one by default, or a private one of `size` workers that close() ends. */
+export class CodecPoolHandle {
   readonly pool: WorkerPool;
   private readonly owned: boolean;
 
-  /** `size`: a private pool of that many workers (closed by close()); default: the shared codecPool(). */
   constructor(size?: number) {
     this.owned = size !== undefined;
     this.pool = size !== undefined ? newCodecPool(size) : codecPool();
@@ -113,10 +112,19 @@ export class DecodePool {
     return this.pool.size;
   }
 
-  /** jobs queued or running */
+  /** jobs queued or running in the workers */
   get busy(): number {
     return this.pool.busy;
   }
+
+  /** Ends a private pool (the shared pool stays: closeCodecPool() ends it). */
+  async close(): Promise<void> {
+    if (this.owned) await this.pool.close();
+  }
+}
+
+/** Chunk decodes in a codec pool (the shared one by default): the TIFF reader's view of the pool. */
+export class DecodePool extends CodecPoolHandle {
 
   /**
    * Decodes one Aperio J2K codestream whose header the caller already parsed and checked (size, bit depth,
@@ -137,11 +145,6 @@ export class DecodePool {
   async raw(codec: number, chunk: Uint8Array, maxBytes: number, what: string, signal?: AbortSignal): Promise<Uint8Array> {
     const r = await decodeInPool(this.pool, codec, chunk, { maxBytes }, what, signal);
     return new Uint8Array(r.data);
-  }
-
-  /** Closes a private pool (the shared one stays: closeCodecPool() ends it). */
-  async close(): Promise<void> {
-    if (this.owned) await this.pool.close();
   }
 }
 

@@ -5,29 +5,11 @@
  * encode+write calls over the workers instead. The worker runs the same image code as this thread
  * (main/engine/tiff/image-codec.mjs).
  */
-import type { WorkerPool } from '../../base/worker-pool.js';
 import type { RgbImage } from '../slide/types.js';
-import { codecPool, newCodecPool } from '../tiff/decode-pool.js';
+import { CodecPoolHandle } from '../tiff/decode-pool.js';
 
-export class CodecPool {
-  readonly pool: WorkerPool;
-  private readonly owned: boolean;
-
-  /** `size`: a private pool of that many workers (ended by close()); default: the engine's shared pool. */
-  constructor(size?: number) {
-    this.owned = size !== undefined;
-    this.pool = size !== undefined ? newCodecPool(size) : codecPool();
-  }
-
-  get size(): number {
-    return this.pool.size;
-  }
-
-  /** jobs queued or running in the workers */
-  get busy(): number {
-    return this.pool.busy;
-  }
-
+/** sharp work in a codec pool: the shared one by default, or a private one of `size` workers (ended by close()). */
+export class CodecPool extends CodecPoolHandle {
   /** Encodes RGB pixels as JPEG and writes them to `file` (the pixel buffer is transferred: do not reuse it). */
   async encodeToFile(raw: Uint8Array, width: number, height: number, quality: number, file: string, signal?: AbortSignal): Promise<void> {
     const buf = transferable(raw);
@@ -62,10 +44,6 @@ export class CodecPool {
     await this.pool.run({ op: 'decodeInto', bytes: copy, band, bandWidth, x, maxWidth, maxHeight }, { transfer: [copy], signal });
   }
 
-  /** Ends a private pool (the shared pool stays: closeCodecPool() ends it). */
-  async close(): Promise<void> {
-    if (this.owned) await this.pool.close();
-  }
 }
 
 /** An ArrayBuffer holding exactly these bytes that may be transferred (copies when it is a view into something larger). */
