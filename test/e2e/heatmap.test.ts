@@ -407,6 +407,7 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       if (!tiny) return t.diagnostic('tiny-crc-demo not available: skipped');
       await page.getByTestId('model-select').selectOption({ label: tiny });
       await page.getByTestId('class-picker').getByLabel('STROMA', { exact: true }).check();
+      await page.getByTestId('overlap-select').selectOption('0.5'); // seamless: overlapping patches are averaged
       await page.getByTestId('signed-check').check();
       await zoomTo(page, 8000 * 0.25, 6000 * 0.27, 0.35);
       const ms = await analyse(page);
@@ -431,7 +432,8 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       await page.waitForTimeout(300);
       await save(page, 'heatmap-signed-diverging.png');
       await page.setViewportSize({ width: 1920, height: 1080 });
-      await page.waitForTimeout(800);
+      await page.waitForTimeout(500);
+      await zoomTo(page, 0, 0, 0); // fit the bigger window
       await save(page, 'heatmap-signed-1920.png');
       await page.getByTestId('mode-for').click();
       await page.waitForTimeout(300);
