@@ -45,6 +45,8 @@ interface Entry {
   revision: number;
   error: AnalysisDTO['error'];
   done: Promise<void>;
+  /** the live maps, computed once per revision */
+  snap: { revision: number; heatmaps: Map<number, Float32Array>; probabilities: Float32Array } | null;
   /** actions asked for before the engine's job existed (applied when it does) */
   pending: AnalysisActionRequest[];
 }
@@ -145,7 +147,7 @@ export class AnalysisServiceImpl implements AnalysisService {
     const id = randomBytes(12).toString('base64url');
     const e: Entry = {
       id, slideId: req.slideId, modelId: req.modelId, pkg, settings, job: null, state: 'running', source: null, result: null, cached: null,
-      progress: { stage: 'queued', done: 0, total: 0, rate: 0, eta: null, elapsed: 0 }, revision: 0, error: null, done: Promise.resolve(), pending: [],
+      progress: { stage: 'queued', done: 0, total: 0, rate: 0, eta: null, elapsed: 0 }, revision: 0, error: null, done: Promise.resolve(), pending: [], snap: null,
     };
     this.entries.set(id, e);
     e.done = analyzeSlide({
@@ -225,16 +227,24 @@ export class AnalysisServiceImpl implements AnalysisService {
   heatmap(id: string, k: number): Float32Array {
     const e = this.entry(id);
     if (!e.settings.classes.includes(k)) throw new ServiceError('NOT_FOUND', `class ${k} is not part of analysis ${id} (it has ${e.settings.classes.join(', ')})`);
-    const m = e.result?.heatmaps.get(k) ?? e.cached?.heatmaps.get(k) ?? e.job?.snapshot()?.heatmaps.get(k);
+    const m = e.result?.heatmaps.get(k) ?? e.cached?.heatmaps.get(k) ?? this.live(e)?.heatmaps.get(k);
     if (!m) throw new ServiceError('NOT_FOUND', `analysis ${id} has no map yet (stage: ${e.progress.stage})`);
     return m;
   }
 
   probabilities(id: string): Float32Array {
     const e = this.entry(id);
-    const p = e.result?.probabilities ?? e.cached?.probabilities ?? e.job?.snapshot()?.probabilities;
+    const p = e.result?.probabilities ?? e.cached?.probabilities ?? this.live(e)?.probabilities;
     if (!p) throw new ServiceError('NOT_FOUND', `analysis ${id} has no probabilities yet (stage: ${e.progress.stage})`);
     return p;
+  }
+
+  /** the running job's stitched maps, recomputed only when new batches arrived */
+  private live(e: Entry): Entry['snap'] {
+    if (e.snap && e.snap.revision === e.revision) return e.snap;
+    const s = e.job?.snapshot();
+    e.snap = s ? { revision: e.revision, heatmaps: s.heatmaps, probabilities: s.probabilities } : null;
+    return e.snap;
   }
 
   async closeAll(): Promise<void> {
@@ -246,17 +256,17 @@ export class AnalysisServiceImpl implements AnalysisService {
     const c = e.pkg.config!;
     const r = e.result;
     const meta = e.cached?.meta as undefined | { origin_px: [number, number]; cell_size_px: [number, number]; shape: [number, number]; patch: { size_px: [number, number]; cells: [number, number] }; resolution: AnalysisDTO['resolution']; layer: string; provider: string; warnings: string[] };
-    const snap = r ? null : e.job?.snapshot();
-    const g = r?.geometry ?? snap?.geometry;
+    const g = r?.geometry ?? e.job?.geometry;
+    const live = r ? null : e.job?.details;
     return {
       id: e.id, slideId: e.slideId, modelId: e.modelId, state: e.state, source: e.source, progress: e.progress, revision: e.revision,
       classes: e.settings.classes.map((k) => c.class_names[k]), classIndices: e.settings.classes, method: e.settings.method, signed: e.settings.signed,
-      layer: r?.layer ?? meta?.layer ?? e.settings.layer ?? c.target_layer ?? null,
-      provider: r?.provider ?? meta?.provider ?? null,
+      layer: r?.layer ?? live?.layer ?? meta?.layer ?? e.settings.layer ?? c.target_layer ?? null,
+      provider: r?.provider ?? live?.provider ?? meta?.provider ?? null,
       geometry: g ? { origin: g.origin, cellSize: g.cellSize, shape: g.shape, patchSize: g.patchSize, cellsPerPatch: g.cellsPerPatch }
         : meta ? { origin: meta.origin_px, cellSize: meta.cell_size_px, shape: meta.shape, patchSize: meta.patch.size_px, cellsPerPatch: meta.patch.cells } : null,
-      resolution: r ? r.resolution : meta?.resolution ?? null,
-      warnings: r?.warnings ?? meta?.warnings ?? [],
+      resolution: r?.resolution ?? live?.resolution ?? meta?.resolution ?? null,
+      warnings: r?.warnings ?? live?.warnings ?? meta?.warnings ?? [],
       error: e.error,
     };
   }

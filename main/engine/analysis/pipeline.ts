@@ -55,6 +55,7 @@ export class AnalysisJob {
   private pendingPriority: Rect | undefined;
   private progress: Progress = { stage: 'tissue', done: 0, total: 0, rate: 0, eta: null, elapsed: 0 };
   private live: { stitcher: Stitcher; batches: number } | null = null;
+  private info: { resolution: Resolution; warnings: string[]; layer: string; provider: string } | null = null;
 
   constructor(private readonly input: AnalyzeInput) {
     this.pendingPriority = input.priority;
@@ -91,6 +92,16 @@ export class AnalysisJob {
   prioritize(roi: Rect): void {
     if (this.scheduler) this.scheduler.prioritize(roi);
     else this.pendingPriority = roi;
+  }
+
+  /** The grid (null until the model is loaded): cheap, for status reports. */
+  get geometry(): GridPlan['geometry'] | null {
+    return this.live?.stitcher.geometry ?? null;
+  }
+
+  /** The resolution report, warnings, layer and provider, known once the model is loaded (null before). */
+  get details(): { resolution: Resolution; warnings: string[]; layer: string; provider: string } | null {
+    return this.info;
   }
 
   /** The stitched maps so far (null before the grid exists); `batches` counts the batches stitched. */
@@ -202,6 +213,7 @@ export class AnalysisJob {
       // ---- analysis
       const stitcher = new Stitcher(plan.geometry, settings.classes, K);
       this.live = { stitcher, batches: 0 };
+      this.info = { resolution, warnings, layer: explainer.layer.name, provider: explainer.executionProvider };
       const store = new PatchStore(settings.classes, cells[0] * cells[1], K);
       const resumed = new Set<number>();
       const r = this.input.resume;

@@ -3,6 +3,7 @@
  * slide-global display scale, display modes (evidence for / against / signed), cell geometry and the
  * device-pixel → cell affine the overlay shader uses, and the resolution advice of gradcam.md §4.
  */
+import type { AnalysisDTO } from '../../../main/contract/analysis.js';
 
 export type ColormapName = 'viridis' | 'inferno' | 'magma' | 'turbo' | 'jet' | 'diverging';
 export const SEQUENTIAL_COLORMAPS: readonly ColormapName[] = ['viridis', 'inferno', 'magma', 'turbo', 'jet'];
@@ -314,14 +315,8 @@ export function resolutionAdvice(structureUm: number, cellUm: number, stride: nu
   return { cells, resolvable: false, smallestUm, warning, suggestion };
 }
 
-export interface ResolutionReport {
-  slide_mpp: { x: number; y: number; source: string };
-  model_mpp: number;
-  resample_factor: number;
-  stride: number;
-  cell_size_um: [number, number];
-  smallest_resolvable_um: number;
-}
+/** gradcam.md §4, as the server reports it (AnalysisDTO.resolution) */
+export type ResolutionReport = NonNullable<AnalysisDTO['resolution']>;
 
 /**
  * The resolution report while an analysis still runs (the server reports its own at the end): cell µm from the
