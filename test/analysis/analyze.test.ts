@@ -70,6 +70,10 @@ test('analyze: writes heatmap.npy/.json, probabilities.npy and patches.csv whose
   assert.ok(at(350, 250) > 0.9 * meta.value_range[1], 'the rectangle\'s centre is hot');
   assert.equal(at(350, 450), 0, 'just below the rectangle (same patch row band) is 0');
   assert.ok(Number.isNaN(at(1550, 50)), 'a glass-only patch is NaN');
+  // the last patches overhang the slide (13 × 128 = 1664 > 1600 px, 8 × 128 = 1024 > 1000): cells wholly past its
+  // edge are NaN in every map
+  for (let r = 0; r < 64; r++) for (let c = 100; c < 104; c++) assert.ok(Number.isNaN(hm.data[r * 104 + c]) && Number.isNaN(probs.data[(r * 104 + c) * 2]), `cell ${r},${c} lies past the slide's right edge`);
+  for (let c = 0; c < 104; c++) assert.ok(Number.isNaN(hm.data[63 * 104 + c]), `cell 63,${c} lies past the bottom edge`);
   assert.ok(meta.value_range[1] > 0 && meta.display_scale > 0 && meta.display_scale <= meta.value_range[1]);
   // probabilities: red rectangle's patches favour 'red'
   const pr = (x: number, y: number) => { const c = Math.floor(y / 16) * 104 + Math.floor(x / 16); return [probs.data[c * 2], probs.data[c * 2 + 1]]; };

@@ -211,7 +211,7 @@ export class AnalysisJob {
       }
 
       // ---- analysis
-      const stitcher = new Stitcher(plan.geometry, settings.classes, K);
+      const stitcher = new Stitcher(plan.geometry, settings.classes, K, region);
       this.live = { stitcher, batches: 0 };
       this.info = { resolution, warnings, layer: explainer.layer.name, provider: explainer.executionProvider };
       const store = new PatchStore(settings.classes, cells[0] * cells[1], K);

@@ -22,8 +22,16 @@ export class Stitcher {
   private readonly wx: Float64Array;
   private readonly wy: Float64Array;
 
-  constructor(readonly geometry: GridGeometry, readonly classes: readonly number[], readonly numClasses: number) {
+  /** cells that start at or past the analysed region's right / bottom edge (the last patches' overhang) */
+  private readonly lastCol: number;
+  private readonly lastRow: number;
+
+  /** `bounds`: the analysed level-0 region; cells wholly outside it are NaN even where a patch overhangs */
+  constructor(readonly geometry: GridGeometry, readonly classes: readonly number[], readonly numClasses: number, bounds?: { x: number; y: number; w: number; h: number }) {
     [this.rows, this.cols] = geometry.shape;
+    const [cw, ch] = geometry.cellSize;
+    this.lastCol = bounds ? Math.min(this.cols, Math.ceil((bounds.x + bounds.w - geometry.origin[0]) / cw - 1e-9)) : this.cols;
+    this.lastRow = bounds ? Math.min(this.rows, Math.ceil((bounds.y + bounds.h - geometry.origin[1]) / ch - 1e-9)) : this.rows;
     const n = this.rows * this.cols;
     this.sums = new Map(classes.map((k) => [k, new Float32Array(n)]));
     this.probSums = new Float32Array(n * numClasses);
@@ -53,11 +61,15 @@ export class Stitcher {
     }
   }
 
-  /** float32 [rows, cols] raw values for class k, NaN where no patch contributed. */
+  private inside(cell: number): boolean {
+    return cell % this.cols < this.lastCol && Math.floor(cell / this.cols) < this.lastRow;
+  }
+
+  /** float32 [rows, cols] raw values for class k, NaN where no patch contributed or outside the region. */
   heatmap(k: number): Float32Array {
     const s = this.sums.get(k)!;
     const out = new Float32Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = this.weights[i] > 0 ? s[i] / this.weights[i] : NaN;
+    for (let i = 0; i < s.length; i++) out[i] = this.weights[i] > 0 && this.inside(i) ? s[i] / this.weights[i] : NaN;
     return out;
   }
 
@@ -66,7 +78,7 @@ export class Stitcher {
     const K = this.numClasses;
     const out = new Float32Array(this.probSums.length);
     for (let i = 0; i < this.weights.length; i++) {
-      const w = this.weights[i];
+      const w = this.inside(i) ? this.weights[i] : 0;
       for (let j = 0; j < K; j++) out[i * K + j] = w > 0 ? this.probSums[i * K + j] / w : NaN;
     }
     return out;
