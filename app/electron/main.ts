@@ -104,6 +104,12 @@ if (!app.requestSingleInstanceLock()) {
         const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
         return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
       },
+      showFolderDialog: async () => {
+        const opts: Electron.OpenDialogOptions = { title: 'Add a model folder (config.json + model.onnx)', properties: ['openDirectory'] };
+        const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+        return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+      },
+      addModelFolder: (dir) => host!.analysis.addModelFolder(dir),
     });
     await rebuildMenu();
     createWindow();

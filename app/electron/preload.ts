@@ -1,14 +1,18 @@
 /**
  * Preload (bundled to ONE CJS file, sandboxed): exposes exactly the GlassboxBridge on window.glassbox.
- * No generic ipc passthrough: one invoke channel, one fixed sync channel (dropped paths), one fixed menu channel.
+ * No generic ipc passthrough: two fixed invoke channels (open dialog, add model folder), one fixed sync channel (dropped paths), one fixed menu channel.
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { IPC_CHANNELS, type GlassboxBridge } from '../../main/contract/bridge.js';
+import { IPC_CHANNELS, type AddModelFolderResult, type GlassboxBridge } from '../../main/contract/bridge.js';
 
 const bridge: GlassboxBridge = {
   showOpenDialog: async () => {
     const r: unknown = await ipcRenderer.invoke(IPC_CHANNELS.showOpenDialog);
     return typeof r === 'string' ? r : null;
+  },
+  addModelFolder: async () => {
+    const r: unknown = await ipcRenderer.invoke(IPC_CHANNELS.addModelFolder);
+    return r && typeof r === 'object' && typeof (r as { ok?: unknown }).ok === 'boolean' ? (r as AddModelFolderResult) : null;
   },
   pathForFile: (file: File) => {
     const path = webUtils.getPathForFile(file); // '' unless it is a real file the user dropped

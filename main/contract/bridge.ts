@@ -1,3 +1,11 @@
+import type { ModelDTO } from './analysis.js';
+
+/**
+ * What addModelFolder resolves to: null when the user cancelled the dialog, the added model, or why the chosen
+ * folder is not a usable model package (the message names the reason).
+ */
+export type AddModelFolderResult = null | { ok: true; model: ModelDTO } | { ok: false; error: string };
+
 /**
  * What the Electron preload exposes on `window.glassbox` (absent in a plain browser).
  * Only native things go over IPC; everything else is fetch() against the shared handler.
@@ -14,6 +22,11 @@ export interface GlassboxBridge {
   pathForFile(file: File): string;
   /** menu commands from the native menu: 'open', 'open-recent:<path>', 'close', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'fullscreen', 'about', 'shortcuts' */
   onMenu(listener: (command: string) => void): () => void;
+  /**
+   * shows the native folder dialog and adds the chosen model package folder (config.json + model.onnx) to the
+   * model list for this session; Electron only (the browser host takes `glassbox serve --models DIR`)
+   */
+  addModelFolder(): Promise<AddModelFolderResult>;
 }
 
 export const IPC_CHANNELS = {
@@ -21,6 +34,8 @@ export const IPC_CHANNELS = {
   menu: 'glassbox:menu',
   /** preload → main (sendSync): the path of a real dropped file, to grant opening it; returns true if granted */
   droppedPath: 'glassbox:dropped-path',
+  /** renderer → main (invoke, no arguments): folder dialog, then AnalysisService.addModelFolder; AddModelFolderResult */
+  addModelFolder: 'glassbox:add-model-folder',
 } as const;
 
 export const APP_SCHEME = 'glassbox';

@@ -4,7 +4,8 @@
  */
 import { statSync } from 'node:fs';
 import type { IpcMainEvent, IpcMainInvokeEvent } from 'electron';
-import { IPC_CHANNELS } from '../contract/bridge.js';
+import { IPC_CHANNELS, type AddModelFolderResult } from '../contract/bridge.js';
+import type { ModelDTO } from '../contract/analysis.js';
 import { isPlausibleAbsolutePath } from './granted-paths.js';
 import { checkSender, type SenderLike } from './security.js';
 
@@ -24,6 +25,10 @@ export interface IpcDeps {
   showOpenDialog: () => Promise<string | null>;
   /** the user chose this path (open dialog / drag-and-drop): allow opening it (GrantedPaths.add) */
   grant: (path: string) => void;
+  /** shows the native folder dialog; resolves to one absolute path or null (cancelled) */
+  showFolderDialog?: () => Promise<string | null>;
+  /** adds a model package folder (AnalysisService.addModelFolder); throws naming why it is not one */
+  addModelFolder?: (dir: string) => Promise<ModelDTO>;
   /** log refused calls (defaults to console.warn) */
   warn?: (msg: string) => void;
 }
@@ -31,6 +36,14 @@ export interface IpcDeps {
 function isRegularFile(p: string): boolean {
   try {
     return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
   } catch {
     return false;
   }
@@ -52,6 +65,27 @@ export function registerIpc(deps: IpcDeps): () => void {
     deps.grant(path); // before the renderer can ask to open it
     return path;
   });
+  const addFolder = deps.showFolderDialog && deps.addModelFolder ? { dialog: deps.showFolderDialog, add: deps.addModelFolder } : null;
+  if (addFolder) {
+    deps.ipcMain.handle(IPC_CHANNELS.addModelFolder, async (event, ...args): Promise<AddModelFolderResult> => {
+      const check = checkSender(event as unknown as SenderLike, deps.appContents());
+      if (!check.ok) {
+        warn(`glassbox: refused ${IPC_CHANNELS.addModelFolder}: ${check.reason}`);
+        throw new IpcRejected(`${IPC_CHANNELS.addModelFolder} refused: ${check.reason}`);
+      }
+      if (args.length !== 0) throw new IpcRejected(`${IPC_CHANNELS.addModelFolder} takes no arguments, got ${args.length}`);
+      const dir = await addFolder.dialog();
+      if (typeof dir !== 'string' || dir.length === 0) return null;
+      if (!isPlausibleAbsolutePath(dir)) return { ok: false, error: `not an absolute folder path: ${String(dir).slice(0, 200)}` };
+      if (!isDirectory(dir)) return { ok: false, error: `${dir}: not a folder` };
+      try {
+        return { ok: true, model: await addFolder.add(dir) };
+      } catch (e) {
+        // a plain message: Electron wraps errors thrown from invoke handlers ("Error invoking remote method …")
+        return { ok: false, error: e instanceof Error ? e.message : String(e) };
+      }
+    });
+  }
   // sendSync from the preload's pathForFile: the renderer POSTs the path right after, so the grant must be in place first
   const onDropped = (event: IpcMainEvent, ...args: unknown[]): void => {
     const check = checkSender(event as unknown as SenderLike, deps.appContents());
@@ -68,6 +102,7 @@ export function registerIpc(deps: IpcDeps): () => void {
   deps.ipcMain.on(IPC_CHANNELS.droppedPath, onDropped);
   return () => {
     deps.ipcMain.removeHandler(IPC_CHANNELS.showOpenDialog);
+    if (addFolder) deps.ipcMain.removeHandler(IPC_CHANNELS.addModelFolder);
     deps.ipcMain.removeListener(IPC_CHANNELS.droppedPath, onDropped);
   };
 }

@@ -16,6 +16,7 @@ import yaml from 'js-yaml';
 import { IPC_CHANNELS } from '../../main/contract/bridge.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { ensureRendererBuilt } from '../e2e/support.js';
+import { writeProbePackage } from '../analysis/probe.js';
 
 const DIST = join(REPO_ROOT, 'dist', 'electron');
 
@@ -42,7 +43,7 @@ test('preload exposes exactly the GlassboxBridge on window.glassbox, on fixed ch
   const fake = {
     contextBridge: { exposeInMainWorld: (k: string, v: unknown) => void (exposed[k] = v) },
     ipcRenderer: {
-      invoke: async (...a: unknown[]) => (invoked.push(a), '/picked/a.svs'),
+      invoke: async (...a: unknown[]) => (invoked.push(a), a[0] === IPC_CHANNELS.addModelFolder ? { ok: false, error: 'no config.json' } : '/picked/a.svs'),
       sendSync: (...a: unknown[]) => (syncSent.push(a), true),
       on: (c: string, l: (...a: unknown[]) => void) => void listeners.push([c, l]),
       removeListener: (c: string) => void removed.push(c),
@@ -56,10 +57,11 @@ test('preload exposes exactly the GlassboxBridge on window.glassbox, on fixed ch
   const mod = { exports: {} };
   new Function('require', 'module', 'exports', code)(req, mod, mod.exports);
   assert.deepEqual(Object.keys(exposed), ['glassbox']);
-  const b = exposed.glassbox as { showOpenDialog(): Promise<string | null>; pathForFile(f: unknown): string; onMenu(l: (c: string) => void): () => void };
-  assert.deepEqual(Object.keys(b).sort(), ['onMenu', 'pathForFile', 'showOpenDialog']);
+  const b = exposed.glassbox as { showOpenDialog(): Promise<string | null>; pathForFile(f: unknown): string; onMenu(l: (c: string) => void): () => void; addModelFolder(): Promise<unknown> };
+  assert.deepEqual(Object.keys(b).sort(), ['addModelFolder', 'onMenu', 'pathForFile', 'showOpenDialog']);
   assert.equal(await b.showOpenDialog(), '/picked/a.svs');
-  assert.deepEqual(invoked, [[IPC_CHANNELS.showOpenDialog]]);
+  assert.deepEqual(await b.addModelFolder(), { ok: false, error: 'no config.json' });
+  assert.deepEqual(invoked, [[IPC_CHANNELS.showOpenDialog], [IPC_CHANNELS.addModelFolder]], 'no arguments go to main: it shows the dialog itself');
   assert.equal(b.pathForFile({ name: 'x.svs' }), '/abs/x.svs');
   assert.deepEqual(syncSent, [[IPC_CHANNELS.droppedPath, '/abs/x.svs']], 'a dropped real file is reported to main on the fixed channel');
   assert.equal(b.pathForFile({ name: '' }), '');
@@ -79,10 +81,11 @@ test('dist/electron/main.js runs with a fake electron: window, protocol, IPC, pe
   assert.ok(existsSync(join(DIST, 'main.js')), 'main.js built by the first test');
   ensureRendererBuilt(); // the protocol serves dist/renderer
   const userData = mkdtempSync(join(tmpdir(), 'glassbox-electron-'));
+  const modelDir = writeProbePackage(join(userData, 'my-probe'), { patch: 64, stride: 8, spacing: 1 });
   try {
     const r = spawnSync(process.execPath, ['--import', join(REPO_ROOT, 'test/electron/fake-electron-register.mjs'), join(DIST, 'main.js')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, GLASSBOX_FAKE_USERDATA: userData },
+      env: { ...process.env, GLASSBOX_FAKE_USERDATA: userData, GLASSBOX_FAKE_MODEL_DIR: modelDir },
       encoding: 'utf8',
       timeout: 50_000,
     });
@@ -123,6 +126,13 @@ test('dist/electron/main.js runs with a fake electron: window, protocol, IPC, pe
     assert.equal(rep.foreignDropOpen.status, 403, 'a drop reported by another sender grants nothing');
     assert.match(rep.ipcForeign, /^refused: .*not the app window/);
     assert.equal(rep.mediaPermission, false);
+    // Add model folder: main shows the folder dialog and the package joins the model list of the same handler
+    assert.match(rep.addFolderForeign, /^refused: .*not the app window/);
+    assert.equal(rep.folderDialogs, 1, 'the dialog ran only for the trusted call');
+    assert.equal(rep.addFolder.ok, true, JSON.stringify(rep.addFolder));
+    assert.deepEqual([rep.addFolder.model.name, rep.addFolder.model.source, rep.addFolder.model.classes], ['my-probe', 'user', ['red', 'blue']]);
+    const models = JSON.parse(rep.modelsAfterAdd.body).models as Array<{ id: string; source: string }>;
+    assert.ok(models.some((m) => m.id === rep.addFolder.model.id && m.source === 'user'), rep.modelsAfterAdd.body);
   } finally {
     rmSync(userData, { recursive: true, force: true });
   }

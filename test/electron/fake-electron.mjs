@@ -53,7 +53,17 @@ export const ipcMain = {
   on: (c, l) => { ipcListeners.set(c, l); calls.push(['ipcMain.on', c]); },
   removeListener: (c) => ipcListeners.delete(c),
 };
-export const dialog = { showOpenDialog: async () => ({ canceled: false, filePaths: ['/picked/slide.svs'] }) };
+// a folder dialog (openDirectory) picks GLASSBOX_FAKE_MODEL_DIR; the file dialog picks /picked/slide.svs
+export const dialog = {
+  showOpenDialog: async (...a) => {
+    const opts = a[a.length - 1];
+    if (opts?.properties?.includes('openDirectory')) {
+      calls.push(['dialog.openDirectory']);
+      return process.env.GLASSBOX_FAKE_MODEL_DIR ? { canceled: false, filePaths: [process.env.GLASSBOX_FAKE_MODEL_DIR] } : { canceled: true, filePaths: [] };
+    }
+    return { canceled: false, filePaths: ['/picked/slide.svs'] };
+  },
+};
 export const Menu = {
   buildFromTemplate: (t) => (calls.push(['Menu.buildFromTemplate', t.map((m) => m.label ?? m.role)]), { t }),
   setApplicationMenu: () => calls.push(['Menu.setApplicationMenu']),
@@ -96,6 +106,12 @@ async function drive() {
   report.dropReturn = [trustedDrop.returnValue, untrustedDrop.returnValue];
   report.droppedOpen = await open(dropped);
   report.foreignDropOpen = await open(foreignDrop);
+  // add a model folder: the folder dialog's pick joins GET /api/models
+  const addFolder = ipcHandlers.get('glassbox:add-model-folder');
+  report.addFolderForeign = await Promise.resolve().then(() => addFolder({ sender: { id: 99 }, senderFrame: { url: 'glassbox://app/index.html' } })).then(() => 'allowed', (e) => `refused: ${e.message}`);
+  report.addFolder = await addFolder({ sender: { id: 41 }, senderFrame: { url: 'glassbox://app/index.html' } });
+  report.modelsAfterAdd = await get('glassbox://app/api/models');
+  report.folderDialogs = calls.filter((c) => c[0] === 'dialog.openDirectory').length;
   let perm = null;
   permissionRequest({}, 'media', (g) => (perm = g), { requestingUrl: 'glassbox://app/index.html' });
   report.mediaPermission = perm;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GrantedPaths } from '../../main/electron/granted-paths.js';
@@ -172,4 +172,72 @@ test('app/electron/main.ts creates the window with the tested policy and mounts 
   const preload = readFileSync(join(REPO_ROOT, 'app/electron/preload.ts'), 'utf8');
   assert.match(preload, /exposeInMainWorld\('glassbox'/);
   assert.ok(!/ipcRenderer\.(send|invoke|on)\([a-z]/.test(preload.replace(/IPC_CHANNELS\.\w+/g, 'CH')), 'no ipc call with a caller-supplied channel');
+});
+
+test('add-model-folder: folder dialog in main, sender-checked, cancel → null, a bad folder → its reason, a package → GET /api/models', async () => {
+  const { writeProbePackage } = await import('../analysis/probe.js');
+  const { createElectronHost } = await import('../../main/electron/compose.js');
+  const { mkdirSync } = await import('node:fs');
+  const tmp = mkdtempSync(join(tmpdir(), 'gb-addmodel-'));
+  const staticDir = join(tmp, 'static');
+  mkdirSync(staticDir);
+  const host = createElectronHost({ configDir: join(tmp, 'config'), staticDir, version: '0.1.0', analysisCache: null });
+  const { handlers, ipcMain } = fakeIpc();
+  const warnings: string[] = [];
+  let pick: string | null = null;
+  let dialogs = 0;
+  const off = registerIpc({
+    ipcMain: ipcMain as never,
+    appContents: () => ({ id: 3 }),
+    showOpenDialog: async () => null,
+    showFolderDialog: async () => (dialogs++, pick),
+    addModelFolder: (d) => host.analysis.addModelFolder(d),
+    grant: () => undefined,
+    warn: (m) => warnings.push(m),
+  });
+  const h = handlers.get(IPC_CHANNELS.addModelFolder)!;
+  assert.ok(h, 'handler registered on the contract channel');
+  const app = { sender: { id: 3 }, senderFrame: { url: 'glassbox://app/index.html' } };
+  await assert.rejects(async () => h({ sender: { id: 4 }, senderFrame: { url: 'glassbox://app/index.html' } }), /refused: sender is not the app window/);
+  await assert.rejects(async () => h({ sender: { id: 3 }, senderFrame: { url: 'https://evil.example/' } }), /refused: sender frame/);
+  await assert.rejects(async () => h(app, '/tmp/evil-model'), /takes no arguments/, 'the renderer cannot name the folder');
+  assert.equal(dialogs, 0, 'no dialog for refused calls');
+  assert.equal(warnings.length, 2);
+
+  assert.equal(await h(app), null, 'cancelled dialog');
+  const empty = join(tmp, 'empty');
+  mkdirSync(empty);
+  pick = empty;
+  const r1 = (await h(app)) as { ok: boolean; error: string };
+  assert.equal(r1.ok, false);
+  assert.match(r1.error, /config\.json|model\.onnx|no model/i, r1.error);
+  const broken = join(tmp, 'broken');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'config.json'), '{"spec_version": "1.0"');
+  pick = broken;
+  const r2 = (await h(app)) as { ok: boolean; error: string };
+  assert.equal(r2.ok, false);
+  assert.match(r2.error, /not valid JSON/, r2.error);
+  pick = join(tmp, 'missing');
+  assert.match(((await h(app)) as { error: string }).error, /not a folder/);
+  const list0 = (await (await host.handle(new Request('glassbox://app/api/models'))).json()) as { models: unknown[] };
+  assert.equal(list0.models.length, 0, 'nothing was added by the failures');
+
+  pick = writeProbePackage(join(tmp, 'my-probe'), { patch: 64, stride: 8, spacing: 1 });
+  const r3 = (await h(app)) as { ok: true; model: { id: string; name: string; source: string; classes: string[] } };
+  assert.equal(r3.ok, true, JSON.stringify(r3));
+  assert.deepEqual([r3.model.name, r3.model.source, r3.model.classes], ['my-probe', 'user', ['red', 'blue']]);
+  assert.ok(!JSON.stringify(r3).includes(tmp), 'the DTO carries no path');
+  const res = await host.handle(new Request('glassbox://app/api/models'));
+  assert.equal(res.status, 200);
+  const list = (await res.json()) as { models: Array<{ id: string; source: string }> };
+  assert.deepEqual(list.models.map((m) => [m.id, m.source]), [[r3.model.id, 'user']]);
+  assert.equal((await host.handle(new Request(`glassbox://app/api/models/${r3.model.id}/layers`))).status, 200);
+  assert.equal(((await h(app)) as { ok: boolean }).ok, true, 'adding the same folder again is harmless');
+  assert.equal(((await (await host.handle(new Request('glassbox://app/api/models'))).json()) as { models: unknown[] }).models.length, 1);
+  assert.equal(dialogs, 6);
+  off();
+  assert.ok(!handlers.has(IPC_CHANNELS.addModelFolder));
+  await host.analysis.closeAll();
+  rmSync(tmp, { recursive: true, force: true });
 });

@@ -5,7 +5,7 @@
  * The maps themselves are kept out of $state (large typed arrays): `an.mapVersion` bumps when they change.
  */
 import type { AnalysisDTO, CamMethodDTO, ModelDTO, ModelLayerDTO, RectDTO } from '../../../main/contract/analysis.js';
-import { app, api, pushError } from './store.svelte.js';
+import { app, api, bridge, pushError } from './store.svelte.js';
 import { liveResolution, mapStats, percentileAbs, type ColormapName, type DisplayMode, type ResolutionReport } from './heatmap.js';
 
 export const an = $state({
@@ -13,6 +13,10 @@ export const an = $state({
   models: [] as ModelDTO[],
   invalid: [] as Array<{ folder: string; reason: string }>,
   modelsLoaded: false,
+  /** the folder dialog is open / the chosen folder is being loaded (Electron) */
+  addingFolder: false,
+  /** why the last chosen folder is not a model package (cleared by the next try) */
+  addFolderError: null as string | null,
   modelId: null as string | null,
   /** layers of the selected model (stride, cell µm) */
   layers: [] as ModelLayerDTO[],
@@ -74,6 +78,27 @@ export async function loadModels(): Promise<void> {
     if (!an.modelId || !list.models.some((m) => m.id === an.modelId)) await selectModel(list.models[0]?.id ?? null);
   } catch (e) {
     pushError('Could not list the models', e);
+  }
+}
+
+/** Electron: the folder dialog, then the chosen package joins the model list and is selected. */
+export async function addModelFolder(): Promise<void> {
+  if (!bridge?.addModelFolder || an.addingFolder) return;
+  an.addingFolder = true;
+  an.addFolderError = null;
+  try {
+    const r = await bridge.addModelFolder();
+    if (!r) return; // cancelled
+    if (!r.ok) {
+      an.addFolderError = r.error;
+      return;
+    }
+    await loadModels();
+    await selectModel(r.model.id);
+  } catch (e) {
+    pushError('Could not add the model folder', e);
+  } finally {
+    an.addingFolder = false;
   }
 }
 
