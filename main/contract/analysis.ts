@@ -91,6 +91,43 @@ export interface AnalysisDTO {
   error: { code: string; message: string } | null;
 }
 
+/** Explain one patch: the model's patch centred on a level-0 point, at full cell resolution. */
+export interface ExplainPatchRequest {
+  modelId: string;
+  /** level-0 px of the point (the patch is centred on it) */
+  x: number;
+  y: number;
+  /** the class to explain (default: the predicted one) */
+  class?: string;
+  method: CamMethodDTO;
+  signed?: boolean;
+  layer?: string;
+}
+
+export interface ExplainPatchDTO {
+  /** level-0 rect the patch covers (may overhang the slide edge, read as background) */
+  patch: RectDTO;
+  /** the raw map, row-major mapShape[0] rows × mapShape[1] cols (never normalised; signed maps may be < 0) */
+  map: number[];
+  mapShape: [number, number];
+  /** level-0 px per map cell [x, y] */
+  cellSize: [number, number];
+  /** one cell in µm (the model's µm/px × patch px per cell) */
+  cellUm: number;
+  classes: string[];
+  /** softmax of the logits, one per class */
+  probabilities: number[];
+  predicted: string;
+  /** the class the map explains */
+  explained: string;
+  method: CamMethodDTO;
+  signed: boolean;
+  layer: string;
+  /** the slide level the patch was read at and the model input size */
+  readLevel: number;
+  patchSizePx: number;
+}
+
 export type AnalysisAction = 'pause' | 'resume' | 'cancel' | 'prioritize';
 
 export interface AnalysisActionRequest {
@@ -111,6 +148,8 @@ export const analysisUrls = {
   heatmap: (id: string, k: number) => `/api/analyses/${id}/heatmap/${k}.f32`,
   /** float32 LE rows × cols × classes */
   probabilities: (id: string) => `/api/analyses/${id}/probabilities.f32`,
+  /** POST ExplainPatchRequest → ExplainPatchDTO (the patch image: urls.region with dto.patch) */
+  explainPatch: (slideId: string) => `/api/slides/${slideId}/explain`,
 } as const;
 
 export interface AnalysisService {
@@ -121,4 +160,5 @@ export interface AnalysisService {
   get(id: string): Promise<AnalysisDTO>;
   act(id: string, req: AnalysisActionRequest): Promise<AnalysisDTO>;
   remove(id: string): Promise<void>;
+  explainPatch(slideId: string, req: ExplainPatchRequest): Promise<ExplainPatchDTO>;
 }

@@ -6,12 +6,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import type {
-  AnalysisActionRequest, AnalysisDTO, AnalysisService, ModelDTO, ModelLayerDTO, ModelListDTO, StartAnalysisRequest,
+  AnalysisActionRequest, AnalysisDTO, AnalysisService, ExplainPatchDTO, ExplainPatchRequest, ModelDTO, ModelLayerDTO, ModelListDTO,
+  StartAnalysisRequest,
 } from '../contract/analysis.js';
 import { ANALYSIS_ID_RE } from '../contract/analysis.js';
-import { listModelPackages, loadModelPackage, resolveClass, type ModelPackage } from '../engine/model/index.js';
 import {
-  AnalysisError, analyzeSlide, heatmapFileNames, ResultCache, type AnalysisJob, type AnalysisResult, type AnalysisSettings,
+  applyTransforms, checkPackageAgainstModel, listModelPackages, loadModelPackage, resizeBilinear, resolveClass, type ModelPackage,
+} from '../engine/model/index.js';
+import {
+  AnalysisError, analyzeSlide, heatmapFileNames, readLevel, ResultCache, softmaxRows, type AnalysisJob, type AnalysisResult, type AnalysisSettings,
 } from '../engine/analysis/index.js';
 import { decodeNpy } from '../engine/explain/npy.js';
 import { ServiceError } from './errors.js';
@@ -247,6 +250,78 @@ export class AnalysisServiceImpl implements AnalysisService {
     return e.snap;
   }
 
+  /**
+   * Explain one patch: the model's patch centred on the level-0 point, read exactly as the whole-slide pipeline
+   * reads its patches (level via readLevel, readRegion, bilinear to patch_size_pixels, the package's transforms),
+   * one explain() call, the raw map at the layer's full cell resolution and the softmax of the logits.
+   */
+  async explainPatch(slideId: string, req: ExplainPatchRequest): Promise<ExplainPatchDTO> {
+    const { slide, mpp } = this.deps.slides.slideFor(slideId);
+    const pkg = await this.model(req.modelId);
+    const c = pkg.config!;
+    const props = slide.properties;
+    if (!(Number.isFinite(req.x) && Number.isFinite(req.y)) || req.x < 0 || req.y < 0 || req.x >= props.width || req.y >= props.height) {
+      throw new ServiceError('BAD_REQUEST', `point (${req.x}, ${req.y}) is outside the slide (0..${props.width - 1}, 0..${props.height - 1})`);
+    }
+    if (req.signed && req.method !== 'gradcam') throw new ServiceError('BAD_REQUEST', 'signed maps exist for method gradcam only');
+    // the slide µm/px as the analyses use it: the user's override, the slide's own, or (unknown) the model's
+    const m = (mpp?.source === 'user' ? mpp : props.mpp) ?? { x: c.spacing_um_px, y: c.spacing_um_px };
+    const fx = c.spacing_um_px / m.x, fy = c.spacing_um_px / m.y;
+    const P = c.patch_size_pixels;
+    const pw = Math.max(1, Math.round(P * fx)), ph = Math.max(1, Math.round(P * fy));
+    const patch = { x: Math.round(req.x - pw / 2), y: Math.round(req.y - ph / 2), w: pw, h: ph };
+    const level = readLevel(props.levels, Math.min(fx, fy));
+    const ds = props.levels[level].downsample;
+    const { createExplainer, ExplainError } = await import('../engine/explain/index.js');
+    let explainer;
+    try {
+      explainer = await createExplainer(pkg.modelPath, { layer: req.layer ?? c.target_layer, methods: [req.method], ep: this.deps.ep ?? 'auto' });
+    } catch (e) {
+      if (e instanceof ExplainError && (e.code === 'UNKNOWN_TENSOR' || e.code === 'BAD_INPUT')) throw new ServiceError('BAD_REQUEST', `layer: ${e.message}`);
+      throw e;
+    }
+    try {
+      try {
+        checkPackageAgainstModel(pkg, explainer.numClasses);
+      } catch (e) {
+        throw new ServiceError('BAD_REQUEST', (e as Error).message);
+      }
+      const K = explainer.numClasses;
+      let target: number | null = null;
+      if (req.class !== undefined) {
+        try {
+          target = resolveClass(req.class, c.num_classes, c.class_names);
+        } catch (e) {
+          throw new ServiceError('BAD_REQUEST', (e as Error).message);
+        }
+      }
+      let img = await slide.readRegion(patch.x, patch.y, level, Math.max(1, Math.round(pw / ds)), Math.max(1, Math.round(ph / ds)));
+      if (img.width !== P || img.height !== P) img = resizeBilinear(img, P, P);
+      const t = applyTransforms(img, c.transform);
+      const input = { data: t.data, dims: t.dims };
+      if (target === null) {
+        const logits = (await explainer.predict(input)).data;
+        target = argmax(logits, K);
+      }
+      const seed = new Float32Array(K);
+      seed[target] = 1;
+      const out = await explainer.explain(input, { data: seed, dims: [K] });
+      const mapName = req.signed ? 'gradcam-signed' : req.method;
+      const map = out.maps[mapName];
+      if (!map) throw new ServiceError('INTERNAL', `the engine returned no '${mapName}' map`);
+      const probs = softmaxRows(out.logits.data, 1, K);
+      const h = explainer.layer.height, w = explainer.layer.width;
+      const names = c.class_names;
+      return {
+        patch, map: Array.from(map.data.subarray(0, h * w)), mapShape: [h, w], cellSize: [pw / w, ph / h], cellUm: (P / w) * c.spacing_um_px,
+        classes: names, probabilities: Array.from(probs.subarray(0, K)), predicted: names[argmax(probs, K)] ?? String(argmax(probs, K)),
+        explained: names[target] ?? String(target), method: req.method, signed: req.signed ?? false, layer: explainer.layer.name, readLevel: level, patchSizePx: P,
+      };
+    } finally {
+      await explainer.dispose();
+    }
+  }
+
   async closeAll(): Promise<void> {
     for (const e of this.entries.values()) e.job?.cancel();
     await Promise.allSettled([...this.entries.values()].map((e) => e.done));
@@ -270,6 +345,12 @@ export class AnalysisServiceImpl implements AnalysisService {
       error: e.error,
     };
   }
+}
+
+function argmax(a: ArrayLike<number>, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[i] > a[best]) best = i;
+  return best;
 }
 
 function applyAction(j: AnalysisJob, a: AnalysisActionRequest): void {

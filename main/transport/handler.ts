@@ -7,7 +7,8 @@ import type { AnalysisServiceImpl } from '../services/analysis-service.js';
 import { HttpError, bytes, error, fromException, json, noContent, text } from './respond.js';
 import { serveStatic } from './static.js';
 import {
-  analysisActionBody, analysisId, associatedName, index, modelId, mppBody, openBody, parse, readJson, regionQuery, slideId, startAnalysisBody,
+  analysisActionBody, analysisId, associatedName, explainPatchBody, index, modelId, mppBody, openBody, parse, readJson, regionQuery, slideId,
+  startAnalysisBody,
 } from './validate.js';
 
 export interface HandlerDeps {
@@ -158,6 +159,10 @@ function analysisRoutes(svc: AnalysisServiceImpl | undefined): Route[] {
   const f32 = (a: Float32Array) => bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), 'application/octet-stream', 'no-store');
   return [
     { re: /^\/api\/models$/, methods: { GET: async () => json(await svc.models()) } },
+    {
+      re: new RegExp(`^/api/slides/${SEG}/explain$`),
+      methods: { POST: async (c) => json(await svc.explainPatch(parse(slideId, c.m[1], 'slide id'), parse(explainPatchBody, await readJson(c.req), 'explain'))) },
+    },
     { re: new RegExp(`^/api/models/${SEG}/layers$`), methods: { GET: async (c) => json(await svc.modelLayers(parse(modelId, c.m[1], 'model id'))) } },
     {
       re: /^\/api\/analyses$/,

@@ -96,3 +96,12 @@ export const analysisActionBody = z.object({
   action: z.enum(['pause', 'resume', 'cancel', 'prioritize']),
   roi: rect.optional(),
 }).strict().refine((b) => b.action !== 'prioritize' || b.roi !== undefined, { message: 'prioritize needs roi {x, y, w, h}', path: ['roi'] });
+export const explainPatchBody = z.object({
+  modelId,
+  x: z.number().finite().min(-MAX_INT).max(MAX_INT),
+  y: z.number().finite().min(-MAX_INT).max(MAX_INT),
+  class: z.string().min(1).max(200).optional(),
+  method: z.enum(CAM_METHOD_DTOS as unknown as [CamMethodDTO, ...CamMethodDTO[]]),
+  signed: z.boolean().optional(),
+  layer: z.string().min(1).max(1000).optional(),
+}).strict().refine((b) => !b.signed || b.method === 'gradcam', { message: 'signed maps exist for method gradcam only', path: ['signed'] });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { directTransport, electronTransport, httpTransport, type Transport } from './transports.js';
 import { writeSyntheticSlide } from '../fixtures/synthetic-slide.js';
 import { writeProbePackage } from '../analysis/probe.js';
-import type { AnalysisDTO, ModelLayerDTO, ModelListDTO } from '../../main/contract/analysis.js';
+import type { AnalysisDTO, ExplainPatchDTO, ModelLayerDTO, ModelListDTO } from '../../main/contract/analysis.js';
 import { analysisUrls } from '../../main/contract/analysis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gbx-contract-analysis-'));
@@ -144,6 +144,61 @@ for (const make of FACTORIES) {
         const failed = await until(t, out.id, (a) => a.state !== 'running');
         assert.equal(failed.state, 'failed');
         assert.match(failed.error?.message ?? '', /lies outside the slide/);
+      });
+
+      await tt.test('explain this patch: centred on the point, the full-resolution map, probabilities, predicted class', async () => {
+        // 0.5 µm/px slide, 1 µm/px model: a 64 px patch covers 128 level-0 px, 8×8 cells of 16 px. Centred on the red
+        // rectangle's right edge (x = 600) its left 4 columns are red, the right 4 are white: the probe's red map
+        // is the cell's mean red-ness / 64 there and 0 on glass.
+        const r = await post(t, analysisUrls.explainPatch(slide.id), { modelId: model.id, x: 600, y: 250, class: 'red', method: 'gradcam' });
+        const d = await json<ExplainPatchDTO>(r);
+        assert.equal(r.status, 200, JSON.stringify(d));
+        assert.deepEqual(d.patch, { x: 536, y: 186, w: 128, h: 128 });
+        assert.deepEqual([d.mapShape, d.cellSize, d.cellUm, d.layer, d.explained, d.predicted, d.classes], [[8, 8], [16, 16], 8, 'features', 'red', 'red', ['red', 'blue']]);
+        assert.equal(d.map.length, 64);
+        const hot = (200 - 30) / 255 / 64;
+        for (let row = 0; row < 8; row++) {
+          for (let col = 0; col < 8; col++) {
+            const v = d.map[row * 8 + col];
+            if (col < 4) assert.ok(Math.abs(v - hot) < 0.05 * hot, `cell ${row},${col} is red: ${v} vs ${hot}`);
+            else assert.ok(Math.abs(v) < 0.05 * hot, `cell ${row},${col} is glass: ${v}`);
+          }
+        }
+        assert.equal(d.probabilities.length, 2);
+        assert.ok(Math.abs(d.probabilities[0] + d.probabilities[1] - 1) < 1e-5);
+        assert.ok(d.probabilities[0] > d.probabilities[1]);
+        // no class: the predicted one is explained; on the blue ellipse that is 'blue'
+        const b = await json<ExplainPatchDTO>(await post(t, analysisUrls.explainPatch(slide.id), { modelId: model.id, x: 1600, y: 1000, method: 'hirescam' }));
+        assert.deepEqual([b.predicted, b.explained, b.method], ['blue', 'blue', 'hirescam']);
+        assert.ok(b.map.every((v) => v > 0), 'the whole patch is inside the ellipse');
+        const s = await json<ExplainPatchDTO>(await post(t, analysisUrls.explainPatch(slide.id), { modelId: model.id, x: 1600, y: 1000, class: 'red', method: 'gradcam', signed: true }));
+        // the probe's red channel is 0 after its ReLU on blue, so even the signed red map is 0 there
+        assert.ok(s.signed && s.map.length === 64 && s.map.every((v) => Math.abs(v) < 1e-6), JSON.stringify(s.map.slice(0, 8)));
+        // the patch image is the region route with the patch rect
+        const png = await t.fetch(`/api/slides/${slide.id}/region.png?x=${d.patch.x}&y=${d.patch.y}&w=${d.patch.w}&h=${d.patch.h}&level=0`);
+        assert.equal(png.status, 200);
+        assert.equal(png.headers.get('content-type'), 'image/png');
+
+        const base = { modelId: model.id, x: 600, y: 250, method: 'gradcam' };
+        const cases: Array<[unknown, number, RegExp]> = [
+          [{ ...base, x: 2400 }, 400, /point \(2400, 250\) is outside the slide/],
+          [{ ...base, y: -1 }, 400, /outside the slide/],
+          [{ ...base, class: 'green' }, 400, /unknown class 'green'/],
+          [{ ...base, method: 'saliency' }, 400, /method/],
+          [{ ...base, method: 'hirescam', signed: true }, 400, /signed maps exist for method gradcam only/],
+          [{ ...base, layer: 'no_such_layer' }, 400, /layer/],
+          [{ ...base, x: 'a' }, 400, /x/],
+          [{ ...base, modelId: 'AAAAAAAAAAAAAAAA' }, 404, /no model with id/],
+          [{ ...base, extra: 1 }, 400, /extra|unrecognized/i],
+        ];
+        for (const [body, status, re] of cases) {
+          const res = await post(t, analysisUrls.explainPatch(slide.id), body);
+          const e = await json<{ error: { message: string } }>(res);
+          assert.equal(res.status, status, `${JSON.stringify(body)} → ${res.status} ${e.error?.message}`);
+          assert.match(e.error.message, re);
+        }
+        assert.equal((await post(t, analysisUrls.explainPatch('nosuchslide123'), base)).status, 404);
+        assert.equal((await t.fetch(analysisUrls.explainPatch(slide.id))).status, 405);
       });
     } finally {
       await t.close();
