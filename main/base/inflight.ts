@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { AbortError } from './abort.js';
 
 /**
@@ -49,6 +50,12 @@ export class Inflight<K, V> {
         }
         reject(new AbortError('request was aborted'));
       };
+      // one caller's signal commonly waits on many keys at once (a region read over dozens of tiles): not a leak
+      try {
+        setMaxListeners(0, signal);
+      } catch {
+        /* a signal Node's events module does not know (another realm): it may warn, nothing worse */
+      }
       signal.addEventListener('abort', onAbort, { once: true });
       e.promise.then(
         (v) => finish() && resolve(v),
