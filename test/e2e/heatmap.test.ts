@@ -4,7 +4,8 @@
  * added model folder. "Analyse this view" → the map appears while progress advances; pixel colours sampled at known
  * level-0 places (on the red shape, just outside its edge, on glass) at two zoom levels prove the alignment; opacity,
  * colormap and for/against/signed change what is drawn; legend, hover readout, resolution warning; cancel stops work.
- * GLASSBOX_SCREENSHOTS=1 also writes docs/screenshots/heatmap-*.png (1280×720 and 1920×1080).
+ * Explain this patch: right-click / E on the red shape shows that patch's 8×8 map, image and predicted class.
+ * GLASSBOX_SCREENSHOTS=1 also writes docs/screenshots/heatmap-*.png (1280×720 and 1920×1080) and explain-patch.png.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -393,6 +394,72 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       assert.equal(await page.getByTestId('cancel-button').count(), 0);
     });
 
+    await t.test('explain this patch: right-click on the red shape → its 8×8 map, patch image, predicted red; E re-explains at the cursor; Esc closes', async () => {
+      await page.getByTestId('signed-check').uncheck();
+      await page.getByTestId('method-select').selectOption('gradcam');
+      await zoomTo(page, edge.x, edge.y, 1.5);
+      const box = (await page.getByTestId('viewer').boundingBox())!;
+      // 32 level-0 px inside the red edge: the 128-px patch centred there has 2 glass columns, then 6 red ones
+      const p = await toScreen(page, RED.x + 32, edge.y);
+      await page.mouse.click(box.x + p.x, box.y + p.y, { button: 'right' });
+      const panel = page.getByTestId('explain-panel');
+      await page.waitForSelector('[data-testid=explain-panel][data-state=done]', { timeout: 20_000 });
+      assert.match(await page.getByTestId('explain-predicted').innerText(), /^red\b/);
+      assert.match(await page.getByTestId('explain-what').innerText(), /probe · Grad-CAM · evidence for red/);
+      assert.match(await page.getByTestId('explain-probabilities').innerText(), /red\s+\d+\.\d%\s+blue\s+\d+\.\d%/);
+      assert.match(await page.getByTestId('explain-cell').innerText(), /8 µm \(16 px\)/);
+      assert.equal(await page.getByTestId('explain-map').getAttribute('data-cells'), '8x8');
+      await page.waitForFunction(() => {
+        const img = document.querySelector('[data-testid=explain-image]') as HTMLImageElement | null;
+        return !!img && img.complete && img.naturalWidth > 0;
+      }, null, { timeout: 10_000 });
+      // the map at full cell resolution: one canvas pixel per cell, viridis bottom on glass, top on red
+      const cells = await page.getByTestId('explain-map').evaluate((c: HTMLCanvasElement) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        return [...Array(c.width).keys()].map((col) => [d[(4 * c.width + col) * 4], d[(4 * c.width + col) * 4 + 1], d[(4 * c.width + col) * 4 + 2]] as Rgb);
+      });
+      assert.equal(cells.length, 8);
+      for (const [col, rgb] of cells.entries()) {
+        if (col < 2) assert.ok(dist(rgb, VIRIDIS_BOTTOM) < 30, `column ${col} (glass): ${rgb}`);
+        else assert.ok(dist(rgb, VIRIDIS_TOP) < 40, `column ${col} (red): ${rgb}`);
+      }
+      assert.equal(await page.getByTestId('explain-outline').count(), 1, 'the patch is outlined on the slide');
+      await settle(page); // a patch under the panel is panned into view
+      const o = (await page.getByTestId('explain-outline').boundingBox())!;
+      const pb = (await panel.boundingBox())!;
+      assert.ok(o.x >= pb.x + pb.width, `the outlined patch (${o.x}) is clear of the panel (right edge ${pb.x + pb.width})`);
+      if (process.env.GLASSBOX_DEBUG_SHOTS) {
+        writeFileSync('/tmp/hm-explain.png', await page.screenshot());
+        await page.setViewportSize({ width: 1920, height: 1080 });
+        await settle(page);
+        writeFileSync('/tmp/hm-explain-1080.png', await page.screenshot());
+        await page.setViewportSize({ width: 1280, height: 720 });
+        await settle(page);
+      }
+      // E explains the patch under the cursor (now deeper inside the red shape: a map hot everywhere)
+      const view = (await page.getByTestId('viewer').getAttribute('data-view'))!.split(',').map(Number);
+      const xE = Math.min(RED.x + 200, Math.floor(view[0] + view[2] * 0.9)); // on screen
+      assert.ok(xE >= RED.x + 64, `a whole patch inside the red shape is on screen (${xE})`);
+      const q = await toScreen(page, xE, edge.y);
+      await page.mouse.move(box.x + q.x, box.y + q.y);
+      await page.keyboard.press('e');
+      await page.waitForFunction(() => {
+        const c = document.querySelector('[data-testid=explain-map]') as HTMLCanvasElement | null;
+        if (!c || document.querySelector('[data-testid=explain-panel]')?.getAttribute('data-state') !== 'done') return false;
+        const d = c.getContext('2d')!.getImageData(0, 0, 1, 1).data;
+        return d[0] > 200 && d[1] > 200; // column 0 is now red (viridis top)
+      }, null, { timeout: 20_000 });
+      await page.keyboard.press('Escape');
+      await panel.waitFor({ state: 'detached', timeout: 5000 });
+      assert.equal(await page.getByTestId('explain-outline').count(), 0);
+      // off the slide a right-click explains nothing (and shows no browser menu)
+      await page.keyboard.press('0');
+      await settle(page);
+      await page.mouse.click(box.x + 4, box.y + box.height / 2, { button: 'right' });
+      await page.waitForTimeout(300);
+      assert.equal(await panel.count(), 0);
+    });
+
     await t.test('no console errors', () => {
       assert.deepEqual(consoleErrors, []);
     });
@@ -438,6 +505,19 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       await page.getByTestId('mode-for').click();
       await page.waitForTimeout(300);
       await save(page, 'heatmap-low-zoom-1920.png');
+      if (SCREENSHOTS || process.env.GLASSBOX_DEBUG_SHOTS) {
+        // explain this patch (right-click) on the shipped model: the signed STROMA map of one patch at full cell resolution
+        await zoomTo(page, 8000 * 0.25, 6000 * 0.27, 0.35);
+        const vb = (await page.getByTestId('viewer').boundingBox())!;
+        await page.mouse.click(vb.x + vb.width * 0.62, vb.y + vb.height * 0.5, { button: 'right' });
+        await page.waitForSelector('[data-testid=explain-panel][data-state=done]', { timeout: 30_000 });
+        await page.waitForFunction(() => (document.querySelector('[data-testid=explain-image]') as HTMLImageElement | null)?.complete === true);
+        await page.mouse.move(5, 5);
+        await settle(page);
+        await save(page, 'explain-patch.png');
+        if (process.env.GLASSBOX_DEBUG_SHOTS) writeFileSync('/tmp/hm-explain-he.png', await page.screenshot());
+        await page.keyboard.press('Escape');
+      }
       await page.setViewportSize({ width: 1280, height: 720 });
     });
   } finally {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   COLORMAPS, MISSING, applyAffine, cellAt, cellRect, clampViewRect, colorPosition, colormapCss, colormapLut, colormapRgb,
   displayValue, encodeForTexture, gridDeviceBox, fmtDuration, fmtUm, fmtValue, fragToCellAffine, liveResolution, mapStats, percentileAbs,
-  probabilityPlane, resolutionAdvice,
+  maxAbs, patchMapRgba, probabilityPlane, resolutionAdvice,
 } from '../../renderer/src/lib/heatmap.js';
 
 const near = (a: number[], b: number[], tol: number) => a.every((v, i) => Math.abs(v - b[i]) <= tol);
@@ -186,4 +186,23 @@ test('formatters', () => {
   assert.equal(fmtDuration(5), '5 s');
   assert.equal(fmtDuration(185), '3 min 5 s');
   assert.equal(fmtDuration(null), '—');
+});
+
+test('patch map (explain this patch): one RGBA pixel per cell in the colormap; signed on the diverging map; NaN transparent', () => {
+  const px = (a: Uint8ClampedArray, i: number) => [...a.subarray(i * 4, i * 4 + 4)];
+  const m = patchMapRgba([0, 0.5, 1, Number.NaN], false, 'viridis', 1);
+  assert.equal(m.length, 16);
+  const top = [...colormapRgb('viridis', 1), 255];
+  assert.deepEqual(px(m, 0), [...colormapRgb('viridis', 0), 255]);
+  assert.deepEqual(px(m, 1), [...colormapRgb('viridis', 0.5), 255]);
+  assert.deepEqual(px(m, 2), top);
+  assert.deepEqual(px(m, 3), [0, 0, 0, 0]);
+  assert.deepEqual(px(patchMapRgba([2, 4], false, 'viridis', 0), 1), top, 'hi 0: the map\'s own max |value|');
+  assert.deepEqual(px(patchMapRgba([5], false, 'viridis', 1), 0), top, 'clamped at the top');
+  const s = patchMapRgba([-1, 0, 1], true, 'viridis', 1);
+  assert.deepEqual(px(s, 0).slice(0, 3), colormapRgb('diverging', 0));
+  assert.deepEqual(px(s, 1).slice(0, 3), colormapRgb('diverging', 0.5));
+  assert.deepEqual(px(s, 2).slice(0, 3), colormapRgb('diverging', 1));
+  assert.equal(maxAbs([1, -3, Number.NaN, 2]), 3);
+  assert.equal(maxAbs([Number.NaN]), 0);
 });

@@ -18,6 +18,9 @@ test('keyboard shortcuts map to commands, and are ignored while typing', () => {
   assert.equal(commandForKey({ key: 'I' }), 'toggle-info');
   assert.equal(commandForKey({ key: 'f' }), 'fullscreen');
   assert.equal(commandForKey({ key: '?' }), 'help');
+  assert.equal(commandForKey({ key: 'e' }), 'explain-patch');
+  assert.equal(commandForKey({ key: 'E' }), 'explain-patch');
+  assert.equal(commandForKey({ key: 'e', inEditable: true }), null);
   assert.equal(commandForKey({ key: 'Escape', inEditable: true }), 'escape');
   assert.equal(commandForKey({ key: '+', inEditable: true }), null);
   assert.equal(commandForKey({ key: 'n', ctrlKey: true }), null);

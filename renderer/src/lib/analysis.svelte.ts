@@ -4,7 +4,7 @@
  * refetching the live float32 map whenever `revision` bumps, and the display settings the overlay reads.
  * The maps themselves are kept out of $state (large typed arrays): `an.mapVersion` bumps when they change.
  */
-import type { AnalysisDTO, CamMethodDTO, ModelDTO, ModelLayerDTO, RectDTO } from '../../../main/contract/analysis.js';
+import type { AnalysisDTO, CamMethodDTO, ExplainPatchDTO, ModelDTO, ModelLayerDTO, RectDTO } from '../../../main/contract/analysis.js';
 import { app, api, bridge, pushError } from './store.svelte.js';
 import { liveResolution, mapStats, percentileAbs, type ColormapName, type DisplayMode, type ResolutionReport } from './heatmap.js';
 
@@ -53,6 +53,64 @@ export const an = $state({
   firstDrawMs: null as number | null,
   t0: 0,
 });
+
+/** "Explain this patch" (right-click / E on a point): the side panel's state */
+export const ex = $state({
+  open: false,
+  loading: false,
+  /** the level-0 point asked about */
+  point: null as { x: number; y: number } | null,
+  result: null as ExplainPatchDTO | null,
+  /** the model it was computed with */
+  modelName: '',
+  error: null as string | null,
+});
+let explainToken = 0;
+
+/** the class to explain: the one shown (an analysis of the selected model), else the first picked one */
+function explainClass(): string | undefined {
+  const a = an.analysis;
+  if (a && a.modelId === an.modelId && a.classes.length) return a.classes[Math.min(an.classIdx, a.classes.length - 1)];
+  return an.classes[0];
+}
+
+/** Run the selected model's explanation on the patch centred on this level-0 point, at its method / layer / class. */
+export async function explainAt(x: number, y: number): Promise<void> {
+  const s = app.slide;
+  if (!s) return;
+  const token = ++explainToken;
+  ex.open = true;
+  ex.loading = true;
+  ex.error = null;
+  ex.point = { x: Math.round(x), y: Math.round(y) };
+  try {
+    if (!an.modelsLoaded) await loadModels();
+    const m = selectedModel();
+    if (!m) throw new Error('No model to explain with: add a model package first.');
+    const r = await api.explainPatch(s.id, {
+      modelId: m.id, x: Math.round(x), y: Math.round(y), class: explainClass(), method: an.method,
+      signed: an.signed && an.method === 'gradcam' ? true : undefined, layer: an.layer ?? undefined,
+    });
+    if (token !== explainToken) return;
+    ex.result = r;
+    ex.modelName = m.name;
+  } catch (e) {
+    if (token !== explainToken) return;
+    ex.result = null;
+    ex.error = e instanceof Error ? e.message : String(e);
+  } finally {
+    if (token === explainToken) ex.loading = false;
+  }
+}
+
+export function closeExplain(): void {
+  explainToken++;
+  ex.open = false;
+  ex.loading = false;
+  ex.result = null;
+  ex.error = null;
+  ex.point = null;
+}
 
 /** the current maps (not reactive; see an.mapVersion) */
 export const maps = {
@@ -146,6 +204,7 @@ function resetMaps(): void {
 /** Forget the current analysis view (slide closed or changed); a running analysis is cancelled. */
 export function clearAnalysis(): void {
   const a = an.analysis;
+  closeExplain();
   stopPolling();
   if (a && (a.state === 'running' || a.state === 'paused')) api.actOnAnalysis(a.id, { action: 'cancel' }).catch(() => undefined);
   an.analysis = null;

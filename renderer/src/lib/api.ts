@@ -5,7 +5,9 @@
 import { urls } from '../../../main/contract/slides.js';
 import type { HostInfoDTO, RecentFileDTO, SlideInfoDTO } from '../../../main/contract/slides.js';
 import { analysisUrls } from '../../../main/contract/analysis.js';
-import type { AnalysisActionRequest, AnalysisDTO, ModelLayerDTO, ModelListDTO, StartAnalysisRequest } from '../../../main/contract/analysis.js';
+import type {
+  AnalysisActionRequest, AnalysisDTO, ExplainPatchDTO, ExplainPatchRequest, ModelLayerDTO, ModelListDTO, StartAnalysisRequest,
+} from '../../../main/contract/analysis.js';
 
 export type ClientErrorCode = 'HOST_UNREACHABLE' | 'BAD_RESPONSE';
 
@@ -88,6 +90,7 @@ export function createApi(fetchImpl: FetchLike = (i, init) => fetch(i, init)) {
     actOnAnalysis: (id: string, req: AnalysisActionRequest) => call<AnalysisDTO>(analysisUrls.analysis(id), json('POST', req)),
     heatmap: (id: string, k: number) => f32(analysisUrls.heatmap(id, k)),
     probabilities: (id: string) => f32(analysisUrls.probabilities(id)),
+    explainPatch: (slideId: string, req: ExplainPatchRequest) => call<ExplainPatchDTO>(analysisUrls.explainPatch(slideId), json('POST', req)),
   };
 }
 

@@ -359,3 +359,37 @@ export function fmtDuration(s: number | null): string {
 export const METHOD_LABELS: Record<string, string> = {
   gradcam: 'Grad-CAM', hirescam: 'HiResCAM', 'gradcam++': 'Grad-CAM++', xgradcam: 'XGrad-CAM', layercam: 'LayerCAM', eigencam: 'EigenCAM',
 };
+
+/**
+ * One patch's map as RGBA8, one pixel per cell (drawn blocky: image-rendering pixelated), in the colormap.
+ * Unsigned maps: 0 … hi onto the colormap; signed maps: −hi … +hi onto the diverging map centred on zero.
+ * NaN cells are transparent. hi ≤ 0 falls back to the map's own max |value|.
+ */
+export function patchMapRgba(map: ArrayLike<number>, signed: boolean, colormap: ColormapName, hi: number): Uint8ClampedArray {
+  let top = hi;
+  if (!(top > 0)) {
+    top = 0;
+    for (let i = 0; i < map.length; i++) if (Number.isFinite(map[i])) top = Math.max(top, Math.abs(map[i]));
+    if (top === 0) top = 1;
+  }
+  const name: ColormapName = signed ? 'diverging' : colormap;
+  const out = new Uint8ClampedArray(map.length * 4);
+  for (let i = 0; i < map.length; i++) {
+    const v = map[i];
+    if (!Number.isFinite(v)) continue;
+    const t = signed ? 0.5 + 0.5 * (v / top) : v / top;
+    const [r, g, b] = colormapRgb(name, t);
+    out[i * 4] = r;
+    out[i * 4 + 1] = g;
+    out[i * 4 + 2] = b;
+    out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/** max |value| over the finite entries (0 when none) */
+export function maxAbs(map: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < map.length; i++) if (Number.isFinite(map[i])) m = Math.max(m, Math.abs(map[i]));
+  return m;
+}

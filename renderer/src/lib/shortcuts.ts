@@ -3,7 +3,7 @@
  */
 export type Command =
   | 'open' | 'zoom-in' | 'zoom-out' | 'home' | 'pan-left' | 'pan-right' | 'pan-up' | 'pan-down'
-  | 'toggle-navigator' | 'toggle-info' | 'toggle-heatmap' | 'toggle-heatmap-panel' | 'fullscreen' | 'help' | 'escape' | 'close';
+  | 'toggle-navigator' | 'toggle-info' | 'toggle-heatmap' | 'toggle-heatmap-panel' | 'explain-patch' | 'fullscreen' | 'help' | 'escape' | 'close';
 
 export interface KeyLike {
   key: string;
@@ -25,9 +25,10 @@ export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: 'I', action: 'Toggle info panel' },
   { keys: 'A', action: 'Toggle heatmap (analysis) panel' },
   { keys: 'H', action: 'Show / hide the heatmap' },
+  { keys: 'E or right-click', action: 'Explain the patch under the cursor' },
   { keys: 'F', action: 'Fullscreen' },
   { keys: '?', action: 'Show this help' },
-  { keys: 'Esc', action: 'Close dialogs' },
+  { keys: 'Esc', action: 'Close dialogs and the patch explanation' },
   { keys: 'Wheel / drag / double-click', action: 'Zoom / pan / zoom in' },
 ];
 
@@ -49,6 +50,7 @@ export function commandForKey(e: KeyLike): Command | null {
     case 'i': case 'I': return 'toggle-info';
     case 'h': case 'H': return 'toggle-heatmap';
     case 'a': case 'A': return 'toggle-heatmap-panel';
+    case 'e': case 'E': return 'explain-patch';
     case 'f': case 'F': return 'fullscreen';
     case '?': return 'help';
     default: return null;
