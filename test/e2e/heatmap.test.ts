@@ -180,6 +180,9 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       assert.match(await page.getByTestId('invalid-models').innerText(), /broken.*config\.json.*not valid JSON/s);
       await page.getByTestId('all-models').locator('summary').click();
       assert.match(await page.getByTestId('all-models').innerText(), /probe added folder\s+red, blue\s+1 µm\/px · patch 64 px · layer features · stride 8/);
+      // the browser host cannot show a folder dialog: it names the command line instead
+      assert.match(await page.getByTestId('models-hint').innerText(), /glassbox serve --models DIR/);
+      assert.equal(await page.getByTestId('add-model-folder').count(), 0);
       const info = await page.getByTestId('model-info').innerText();
       assert.match(info, /red, blue/);
       assert.match(info, /1 µm\/px/);
@@ -458,6 +461,46 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       await page.mouse.click(box.x + 4, box.y + box.height / 2, { button: 'right' });
       await page.waitForTimeout(300);
       assert.equal(await panel.count(), 0);
+    });
+
+    await t.test('with the Electron bridge: "Add model folder…" asks main, shows why a folder is refused, adds and selects a package', async () => {
+      const p2 = await browser!.newPage({ viewport: { width: 1280, height: 720 } });
+      try {
+        // a stand-in for the preload's window.glassbox: the first pick is cancelled, the second refused, then window.added
+        // (a string: tsx's helpers would not exist in the page)
+        await p2.addInitScript({
+          content: `(() => {
+            const results = [null, { ok: false, error: "model folder '/x/empty' has no config.json" }];
+            window.addCalls = 0;
+            window.glassbox = {
+              showOpenDialog: async () => null,
+              pathForFile: () => '',
+              onMenu: () => () => undefined,
+              addModelFolder: async () => { window.addCalls++; return results.length ? results.shift() : window.added; },
+            };
+          })();`,
+        });
+        await p2.goto(server!.url + '/');
+        // (with a bridge Open… shows the native dialog) the host's open slide is shown at start
+        await p2.waitForSelector('[data-testid=viewer][data-state=ready]', { timeout: 30_000 });
+        await p2.keyboard.press('a');
+        await p2.getByTestId('model-select').waitFor({ state: 'visible', timeout: 10_000 });
+        assert.equal(await p2.getByTestId('models-hint').count(), 0);
+        const button = p2.getByTestId('add-model-folder');
+        assert.equal(await button.innerText(), 'Add model folder…');
+        await button.click(); // cancelled
+        await p2.waitForFunction(() => (window as unknown as { addCalls?: number }).addCalls === 1);
+        assert.equal(await p2.getByTestId('add-model-error').count(), 0);
+        await button.click();
+        assert.match(await p2.getByTestId('add-model-error').innerText(), /has no config\.json/);
+        const probe = (await p2.evaluate(() => fetch('/api/models').then((r) => r.json()))).models.find((m: { name: string }) => m.name === 'probe');
+        await p2.evaluate((m) => ((window as unknown as { added: unknown }).added = { ok: true, model: m }), probe);
+        await button.click();
+        await p2.waitForFunction((id) => (document.querySelector('[data-testid=model-select]') as HTMLSelectElement).value === id, probe.id);
+        assert.equal(await p2.getByTestId('add-model-error').count(), 0);
+      } finally {
+        await p2.close();
+      }
     });
 
     await t.test('no console errors', () => {
