@@ -35,7 +35,6 @@ T_START = time.perf_counter()
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
-import torchvision.models as tvm  # noqa: E402
 
 CLASSES = ['tumor', 'stroma', 'other']
 P = 224
@@ -46,16 +45,9 @@ LAYER = 'target:layer4'
 
 
 def build():
-    g = torch.Generator().manual_seed(11)
-    m = tvm.resnet18(num_classes=len(CLASSES)).eval()
-    for mod in m.modules():
-        if isinstance(mod, nn.BatchNorm2d):
-            with torch.no_grad():
-                mod.running_mean.copy_(torch.randn(mod.num_features, generator=g) * 0.1)
-                mod.running_var.copy_(torch.rand(mod.num_features, generator=g) + 0.5)
-                mod.weight.copy_(torch.rand(mod.num_features, generator=g) + 0.5)
-                mod.bias.copy_(torch.randn(mod.num_features, generator=g) * 0.1)
-    return m
+    # the same seeded ResNet-18 builder as the explain bench (this script's directory is on sys.path)
+    from explain_torch import build as build_resnet18
+    return build_resnet18(num_classes=len(CLASSES), seed=11)
 
 
 class Tapped(nn.Module):

@@ -31,9 +31,10 @@ import torch.nn as nn
 import torchvision.models as tvm
 
 
-def build():
-    g = torch.Generator().manual_seed(7)
-    m = tvm.resnet18(num_classes=8).eval()
+def build(num_classes=8, seed=7):
+    """torchvision ResNet-18 with seeded random weights and BN statistics (also used by analyze_torch.py)."""
+    g = torch.Generator().manual_seed(seed)
+    m = tvm.resnet18(num_classes=num_classes).eval()
     for mod in m.modules():
         if isinstance(mod, nn.BatchNorm2d):
             with torch.no_grad():
