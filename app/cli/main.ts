@@ -11,7 +11,7 @@ export interface CliIO {
   err: (s: string) => void;
 }
 
-const COMMANDS = ['info', 'region', 'dzi', 'serve', 'layers', 'explain', 'analyze'] as const;
+const COMMANDS = ['info', 'region', 'dzi', 'serve', 'layers', 'explain', 'analyze', 'regions', 'export', 'sanity', 'faithfulness'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 interface CommandModule {
