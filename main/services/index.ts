@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './recent.js';
 export * from './dto.js';
 export * from './analysis-service.js';
+export * from './host.js';

@@ -5,12 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import type { HostInfoDTO, OpenSlideRequest, RecentFileDTO, SetMppRequest, SlideInfoDTO, SlideService } from '../contract/slides.js';
+import type { HostInfoDTO, OpenSlideRequest, RecentFileDTO, SetMppRequest, SlideInfoDTO } from '../contract/slides.js';
 import { SLIDE_ID_RE } from '../contract/slides.js';
 import type { Mpp, OpenSlideOptions, Slide } from '../engine/slide/types.js';
 import { SlideTiler, TileCache, type TileCacheOptions, type TilerOptions } from '../engine/tiles/index.js';
 import { ServiceError } from './errors.js';
 import { toSlideInfoDTO } from './dto.js';
+import type { SlideHostService } from './host.js';
 import { RecentFiles } from './recent.js';
 
 export type OpenSlideFn = (path: string, opts?: OpenSlideOptions) => Promise<Slide>;
@@ -59,7 +60,7 @@ export function newSlideId(): string {
   return randomBytes(16).toString('base64url'); // 22 chars of [A-Za-z0-9_-]
 }
 
-export class SlideServiceImpl implements SlideService {
+export class SlideServiceImpl implements SlideHostService {
   private readonly slides = new Map<string, Entry>();
   private readonly files = new Map<string, Shared>();
   private readonly opening = new Map<string, Promise<Shared>>();
@@ -150,7 +151,27 @@ export class SlideServiceImpl implements SlideService {
     return { app: 'glassbox', version: this.deps.version ?? '0.1.0', host: this.deps.host };
   }
 
-  /** The tiler of an open slide (transport uses it for tiles, regions, associated images). */
+  async dziXml(id: string): Promise<string> {
+    return this.entry(id).tiler.dziXml();
+  }
+
+  dziTile(id: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.entry(id).tiler.dziTile(level, col, row, signal);
+  }
+
+  nativeTile(id: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.entry(id).tiler.nativeTile(level, col, row, signal);
+  }
+
+  associated(id: string, name: string, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.entry(id).tiler.associated(name, signal);
+  }
+
+  regionPng(id: string, r: { x: number; y: number; w: number; h: number; level: number }, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.entry(id).tiler.regionPng(r.x, r.y, r.level, r.w, r.h, signal);
+  }
+
+  /** The tiler of an open slide (tests and benchmarks inspect its counters; hosts use the methods above). */
   tiler(id: string): SlideTiler {
     return this.entry(id).tiler;
   }

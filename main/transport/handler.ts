@@ -2,8 +2,7 @@
  * The ONE fetch-style handler behind both hosts (Electron protocol.handle and app/server):
  * the /api/* URL space of main/contract/slides.ts plus, optionally, static renderer files.
  */
-import type { SlideServiceImpl } from '../services/slide-service.js';
-import type { AnalysisServiceImpl } from '../services/analysis-service.js';
+import type { AnalysisHostService, SlideHostService } from '../services/host.js';
 import { HttpError, bytes, error, fromException, json, noContent, text } from './respond.js';
 import { serveStatic } from './static.js';
 import {
@@ -12,9 +11,9 @@ import {
 } from './validate.js';
 
 export interface HandlerDeps {
-  service: SlideServiceImpl;
+  service: SlideHostService;
   /** models and whole-slide analyses; undefined: those routes answer 404 */
-  analysis?: AnalysisServiceImpl;
+  analysis?: AnalysisHostService;
   /** built renderer (dist/renderer); undefined serves the API alone */
   staticDir?: string;
 }
@@ -50,7 +49,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
     },
     {
       re: new RegExp(`^/api/slides/${SEG}\\.dzi$`),
-      methods: { GET: async (c) => text(svc.tiler(id(c)).dziXml(), 'application/xml; charset=utf-8', 'no-cache') },
+      methods: { GET: async (c) => text(await svc.dziXml(id(c)), 'application/xml; charset=utf-8', 'no-cache') },
     },
     {
       re: new RegExp(`^/api/slides/([^/]+)_files/${SEG}/${SEG}_${SEG}\\.([A-Za-z0-9]+)$`),
@@ -59,7 +58,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
           const sid = id(c);
           const [level, col, row] = ints(c, 2, ['level', 'col', 'row']);
           if (c.m[5] !== 'jpeg' && c.m[5] !== 'jpg') throw new HttpError('NOT_FOUND', `tile format '${c.m[5]}' is not served (jpeg only)`);
-          return bytes(await svc.tiler(sid).dziTile(level, col, row, c.signal), 'image/jpeg');
+          return bytes(await svc.dziTile(sid, level, col, row, c.signal), 'image/jpeg');
         },
       },
     },
@@ -69,7 +68,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
         GET: async (c) => {
           const sid = id(c);
           const [level, col, row] = ints(c, 2, ['level', 'col', 'row']);
-          return bytes(await svc.tiler(sid).nativeTile(level, col, row, c.signal), 'image/jpeg');
+          return bytes(await svc.nativeTile(sid, level, col, row, c.signal), 'image/jpeg');
         },
       },
     },
@@ -85,7 +84,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
             throw new HttpError('BAD_REQUEST', 'associated image name: malformed percent-encoding');
           }
           const name = parse(associatedName, raw, 'associated image name');
-          return bytes(await svc.tiler(sid).associated(name, c.signal), 'image/jpeg');
+          return bytes(await svc.associated(sid, name, c.signal), 'image/jpeg');
         },
       },
     },
@@ -95,7 +94,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
         GET: async (c) => {
           const sid = id(c);
           const q = parse(regionQuery, Object.fromEntries(c.url.searchParams), 'region');
-          const png = await svc.tiler(sid).regionPng(q.x, q.y, q.level, q.w, q.h, c.signal);
+          const png = await svc.regionPng(sid, q, c.signal);
           return bytes(png, 'image/png');
         },
       },
@@ -153,7 +152,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
   };
 }
 
-function analysisRoutes(svc: AnalysisServiceImpl | undefined): Route[] {
+function analysisRoutes(svc: AnalysisHostService | undefined): Route[] {
   if (!svc) return [];
   const aid = (c: Ctx) => parse(analysisId, c.m[1], 'analysis id');
   const f32 = (a: Float32Array) => bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), 'application/octet-stream', 'no-store');

@@ -87,19 +87,5 @@ export interface OpenSlideOptions {
   mppOverride?: { x: number; y: number };
 }
 
-/** Error codes the engine raises; SlideError.message always names the problem (and the file). */
-export type SlideErrorCode =
-  | 'NOT_FOUND'          // file missing / unreadable
-  | 'UNSUPPORTED_FORMAT' // not a TIFF-family slide we read (e.g. DICOM, wrong magic)
-  | 'CORRUPT'            // truncated, IFD loop, offsets past EOF, bad JPEG …
-  | 'UNSUPPORTED'        // a TIFF we parse but a feature we do not support (compression 34712, …)
-  | 'LIMIT'              // absurd dimensions / tile counts / sizes beyond safety limits
-  | 'OUT_OF_RANGE'       // level/tile/region request outside the slide
-  | 'ABORTED';
-
-export class SlideError extends Error {
-  constructor(public readonly code: SlideErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SlideError';
-  }
-}
+/** The engine's errors live below both slide/ and tiff/ (tiff/ must not import slide/); re-exported here for importers. */
+export { SlideError, type SlideErrorCode } from '../errors.js';

@@ -13,7 +13,7 @@
  * so big-endian files decode correctly (geotiff applies the predictor in native order).
  */
 import sharp from 'sharp';
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 import type { TiffImage } from './image.js';
 import { completeJpeg, jpegPrefix } from './jpeg.js';
 import { parseJpegHeader } from './jpeg-markers.js';

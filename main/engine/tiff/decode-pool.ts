@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WorkerPool, WorkerTaskError, defaultPoolSize } from '../../base/worker-pool.js';
 import { isAbortError } from '../../base/abort.js';
-import { SlideError, type SlideErrorCode } from '../slide/types.js';
+import { SlideError, type SlideErrorCode } from '../errors.js';
 import { errorFromWire } from './codec-registry.mjs';
 import { CodecError } from './openjpeg.mjs';
 

@@ -4,7 +4,7 @@
  * parse time; large ones (TileOffsets, ImageDescription, …) are loaded lazily once and cached, mirroring
  * geotiff's ImageFileDirectory API (getValue / loadValue / loadValueIndexed).
  */
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 import { LIMITS } from './limits.js';
 import type { FileSource } from './source.js';
 

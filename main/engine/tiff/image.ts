@@ -2,7 +2,7 @@
  * TiffImage: one IFD's raster geometry, validated once at open (dimensions, tile/strip counts,
  * sample layout), plus raw chunk (tile or strip) byte access.
  */
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 import type { Ifd } from './ifd.js';
 import { LIMITS } from './limits.js';
 import type { FileSource } from './source.js';

@@ -4,7 +4,7 @@
  * (./decode-pool.ts) so the event loop keeps serving; the header is parsed and checked here first, so the
  * errors are the same as the inline path's.
  */
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 import type { DecodedChunk } from './codecs.js';
 import { decodePool, INLINE_MAX_PIXELS, poolEnabled } from './decode-pool.js';
 import {

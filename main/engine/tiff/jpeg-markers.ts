@@ -2,7 +2,7 @@
  * Minimal JPEG marker-level parsing used to cut JPEG streams into standalone pieces (NDPI restart intervals).
  * Nothing here decodes entropy-coded data.
  */
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 
 export interface JpegComponent { id: number; h: number; v: number; tq: number }
 

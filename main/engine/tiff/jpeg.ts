@@ -5,7 +5,7 @@
  * inserted right after SOI, so decoders (libjpeg in sharp, Chromium) do not apply YCbCr->RGB.
  * The header prefix is built once per IFD and reused for every tile.
  */
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 
 /** FFEE, length 14, "Adobe", version 100, flags0 0, flags1 0, transform 0 (= RGB / no transform) */
 export const ADOBE_APP14_RGB = Uint8Array.of(0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00);

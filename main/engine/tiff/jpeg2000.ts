@@ -11,7 +11,7 @@
  * transform. 33003 tiles hold YCbCr components; when the codestream does not apply a multi-component
  * transform itself (COD MCT = 0) we convert YCbCr → RGB (JPEG/JFIF full-range equations).
  */
-import { SlideError, type SlideErrorCode } from '../slide/types.js';
+import { SlideError, type SlideErrorCode } from '../errors.js';
 import { CodecError, decodeJ2kCodestream, heapBytes, ycbcrToRgbInPlace } from './openjpeg.mjs';
 import { decode as registryDecode } from './codec-registry.mjs';
 

@@ -10,7 +10,7 @@
  * 0..7 from the tile's start, and EOI. That JPEG can be decoded by sharp or passed through to a browser.
  */
 import sharp, { type OutputInfo } from 'sharp';
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 import { hex2, parseJpegHeader, patchSofDims, scanRestartMarkers } from './jpeg-markers.js';
 
 /** Read `length` bytes at absolute file `offset` (may return fewer at end of file). */

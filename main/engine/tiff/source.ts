@@ -4,7 +4,7 @@
  * and checks its AbortSignal before and after the I/O.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { SlideError } from '../slide/types.js';
+import { SlideError } from '../errors.js';
 import { LIMITS } from './limits.js';
 
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {

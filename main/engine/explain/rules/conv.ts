@@ -3,7 +3,7 @@
  * BatchNormalization. Conv: dX = ConvTranspose(dY, W) with output_padding chosen so dX has X's size exactly;
  * the bias has no effect on dX. BatchNormalization: dX = dY · scale / sqrt(var + eps) per channel.
  */
-import type { VjpRule } from '../backward.js';
+import type { VjpRule } from './types.js';
 import { transposeAttrs, windowOf } from './util.js';
 
 export const convRules: Record<string, VjpRule> = {

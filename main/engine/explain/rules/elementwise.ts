@@ -2,7 +2,7 @@
  * Unary element-wise ops and broadcasting binary arithmetic. Gradients at kinks follow PyTorch's conventions
  * (Relu: Y > 0; LeakyRelu: X > 0; Clip/HardSigmoid: strictly inside the range; HardSwish: x/3 + 1/2 on [-3, 3]).
  */
-import type { VjpContext, VjpRule } from '../backward.js';
+import type { VjpContext, VjpRule } from './types.js';
 import { unbroadcast } from './util.js';
 
 /** gy[0] ⊙ factor, for the first input only */

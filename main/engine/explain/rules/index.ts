@@ -1,5 +1,5 @@
 /** Registry of vector-Jacobian rules by ONNX op type (default domain). */
-import type { VjpRule } from '../backward.js';
+import type { VjpRule } from './types.js';
 import { convRules } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
 import { linalgRules } from './linalg.js';

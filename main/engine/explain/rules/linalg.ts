@@ -3,7 +3,7 @@
  * Y = alpha·A'·B' + beta·C: dA' = alpha·dY·B'ᵀ, dB' = alpha·A'ᵀ·dY, dC = unbroadcast(beta·dY).
  * MatMul: dA = unbroadcast(dY·Bᵀ), dB = unbroadcast(Aᵀ·dY).
  */
-import type { VjpRule } from '../backward.js';
+import type { VjpRule } from './types.js';
 import { unbroadcast } from './util.js';
 
 export const linalgRules: Record<string, VjpRule> = {

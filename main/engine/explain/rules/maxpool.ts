@@ -17,7 +17,7 @@
  * Fallback rule ('indices', opset < 10 where Slice has no steps): per offset a mask (Indices == that offset's input
  * position) selects dY, then the same ConvTranspose; it needs MaxPool's Indices output (CPU/CUDA only).
  */
-import type { VjpContext, VjpRule } from '../backward.js';
+import type { VjpContext, VjpRule } from './types.js';
 import { makeAttr, onnx } from '../onnx-io.js';
 import { indices, prod, transposeAttrs, windowOf, type Window } from './util.js';
 

@@ -2,7 +2,7 @@
  * Reductions and normalisations: ReduceMean / ReduceSum (axes as attribute or input, keepdims,
  * noop_with_empty_axes), Softmax / LogSoftmax (opset < 13: the 2-D coercion at `axis`), LayerNormalization.
  */
-import type { VjpContext, VjpRule } from '../backward.js';
+import type { VjpContext, VjpRule } from './types.js';
 import { normAxes, prod } from './util.js';
 
 function reduceAxes(c: VjpContext): number[] | null {

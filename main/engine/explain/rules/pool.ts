@@ -3,7 +3,7 @@
  * ConvTranspose(dY / divisor, ones) — divisor per output cell as ORT computes it (count_include_pad, ceil_mode,
  * pads), exact at borders. GlobalAveragePool: Expand(dY / HW). GlobalMaxPool: dY to the first arg-max.
  */
-import type { VjpRule } from '../backward.js';
+import type { VjpRule } from './types.js';
 import { maxPoolVjp } from './maxpool.js';
 import { indices, prod, transposeAttrs, windowOf, type Window } from './util.js';
 

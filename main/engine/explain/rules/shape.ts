@@ -4,7 +4,7 @@
  * Gather with constant indices (one-hot contraction: duplicates sum), Pad (constant mode: Slice back),
  * Expand (sum over the broadcast axes).
  */
-import type { VjpContext, VjpRule } from '../backward.js';
+import type { VjpContext, VjpRule } from './types.js';
 import { normAxes, unbroadcast } from './util.js';
 
 const reshapeBack: VjpRule = (c) => [c.e.reshapeLike(c.gy[0]!, c.inputs[0]), ...c.inputs.slice(1).map(() => null)];

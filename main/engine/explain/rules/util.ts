@@ -1,5 +1,5 @@
 /** Shared helpers for vector-Jacobian rules. */
-import type { VjpContext } from '../backward.js';
+import type { VjpContext } from './types.js';
 
 /** Sum a gradient g (shaped like y) over the axes along which x was broadcast to y, then shape it like x. */
 export function unbroadcast(c: VjpContext, g: string, x: string, y: string): string {
