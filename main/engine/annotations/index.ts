@@ -41,3 +41,7 @@
  *   measurementsCsv(list: Annotation[], opts: { mpp: PixelSize; grid?: HeatmapGrid; threshold?: number }): string
  */
 export * from './types.js';
+export {
+  newAnnotation, shapeGeometry, validateAnnotation, validateGeometry, classesOf, kindOf, rgbHex, hexRgb,
+  DEFAULT_LIMITS, ELLIPSE_VERTICES, type NewAnnotation,
+} from './model.js';

@@ -97,6 +97,10 @@ export interface Annotation {
   /** ISO 8601 UTC */
   createdAt: string;
   updatedAt: string;
+  /** the object's own colour, overriding its class colour (QuPath properties.color); absent = the class colour */
+  color?: Rgb;
+  /** free string metadata (QuPath properties.metadata), kept for round trips */
+  metadata?: Record<string, string>;
 }
 
 /** what the store keeps per slide */
