@@ -1,4 +1,7 @@
-/** Cancellation helpers around AbortSignal. */
+/**
+ * Cancellation helpers around AbortSignal. Every abort in the app (engine, services, pools) is an AbortError
+ * (code 'ABORTED'); the services map it to the contract's ABORTED.
+ */
 
 export class AbortError extends Error {
   readonly code = 'ABORTED';
@@ -15,29 +18,7 @@ export function isAbortError(e: unknown): boolean {
   );
 }
 
+/** The one abort check of the app: throws AbortError(`${what}: aborted`) once `signal` has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined, what = 'the operation'): void {
-  if (signal?.aborted) throw new AbortError(`${what} was aborted`);
-}
-
-/** Rejects with AbortError as soon as `signal` aborts; otherwise settles like `p`. */
-export function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, what = 'the operation'): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) {
-    p.catch(() => {});
-    return Promise.reject(new AbortError(`${what} was aborted`));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError(`${what} was aborted`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+  if (signal?.aborted) throw new AbortError(`${what}: aborted`);
 }

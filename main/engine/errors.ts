@@ -10,8 +10,8 @@ export type SlideErrorCode =
   | 'CORRUPT'            // truncated, IFD loop, offsets past EOF, bad JPEG …
   | 'UNSUPPORTED'        // a TIFF we parse but a feature we do not support (compression 34712, …)
   | 'LIMIT'              // absurd dimensions / tile counts / sizes beyond safety limits
-  | 'OUT_OF_RANGE'       // level/tile/region request outside the slide
-  | 'ABORTED';
+  | 'OUT_OF_RANGE';      // level/tile/region request outside the slide
+// A cancelled read is not a SlideError: it is main/base/abort.ts's AbortError (code 'ABORTED'), as everywhere.
 
 export class SlideError extends Error {
   constructor(public readonly code: SlideErrorCode, message: string, options?: { cause?: unknown }) {

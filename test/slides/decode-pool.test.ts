@@ -1,7 +1,7 @@
 /**
- * The tile decode worker pool (main/engine/tiff/decode-pool.ts + decode-worker.mjs): pooled JPEG 2000 and
+ * The tile decode worker pool (main/engine/tiff/decode-pool.ts + codec-worker.mjs): pooled JPEG 2000 and
  * Deflate / LZW / PackBits decodes give the inline decoders' bytes and errors, the size caps hold inside the
- * worker, aborted jobs reject with ABORTED, and the event loop keeps ticking while J2K tiles decode.
+ * worker, aborted jobs reject with AbortError (code ABORTED), and the event loop keeps ticking while J2K tiles decode.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,10 +15,10 @@ import { fromFile } from 'geotiff';
 import { REPO_ROOT, SHARED_SLIDES, SKIP_NO_SLIDES } from '../helpers/paths.js';
 import { writeTiff } from '../fixtures/tiff-writer.js';
 import { DecodePool, closeDecodePool, decodePool } from '../../main/engine/tiff/decode-pool.js';
-import { decodeAperioJ2k as adapterDecode } from '../../main/engine/tiff/j2k-adapter.js';
-import { decodeAperioJ2k, parseJ2kHeader, aperioJ2kNeedsYcbcrConversion } from '../../main/engine/tiff/jpeg2000.js';
+import { decodeAperioJ2k, parseJ2kHeader, aperioJ2kNeedsYcbcrConversion, type J2kHeader } from '../../main/engine/tiff/jpeg2000.js';
 import { ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from '../../main/engine/tiff/raw-codecs.mjs';
 import { SlideError } from '../../main/engine/slide/types.js';
+import { isAbortError } from '../../main/base/abort.js';
 import { lzwEncode } from '../fixtures/lzw-encode.js';
 
 process.env.GLASSBOX_DECODE_POOL = '1'; // on by default; set in case the environment turned it off
@@ -28,6 +28,27 @@ const MB = 1024 * 1024;
 const peakMb = () => process.resourceUsage().maxRSS / 1024;
 
 after(() => closeDecodePool());
+
+/**
+ * `f()` started with the pool switched on or off (GLASSBOX_DECODE_POOL), restored at once: the decode reads the
+ * switch synchronously when it starts, so concurrent calls cannot see each other's setting.
+ */
+function withPool<T>(on: boolean, f: () => Promise<T>): Promise<T> {
+  const was = process.env.GLASSBOX_DECODE_POOL;
+  process.env.GLASSBOX_DECODE_POOL = on ? '1' : '0';
+  try {
+    return f();
+  } finally {
+    process.env.GLASSBOX_DECODE_POOL = was ?? '1';
+  }
+}
+/** the one Aperio J2K decode on this thread (pool off) */
+const inlineJ2k = (b: Uint8Array, compression: number, what?: string) => withPool(false, () => decodeAperioJ2k(b, compression, what));
+/** the registry's J2K decoder in `pool` with a parsed header */
+const j2kParams = (h: J2kHeader, ycbcr: boolean) => ({ width: h.width, height: h.height, components: h.components, ycbcr });
+/** the registry's size-capped decoder of `codec` in the shared pool */
+const rawInPool = async (codec: number, src: Uint8Array, maxBytes: number) => (await decodePool().decode(codec, src, { maxBytes }, 'tile')).data;
+const aborted = (e: unknown) => isAbortError(e) && !(e instanceof SlideError);
 
 /** Raw J2K codestreams of `n` level-0 tiles of the TCGA slide (33005), read straight from the file. */
 async function tcgaTiles(n: number): Promise<{ bytes: Uint8Array[]; compression: number }> {
@@ -54,17 +75,17 @@ async function tcgaTiles(n: number): Promise<{ bytes: Uint8Array[]; compression:
 test('pooled J2K decode of TCGA tiles equals the inline decode byte for byte', { skip: SKIP_NO_SLIDES }, async () => {
   const { bytes, compression } = await tcgaTiles(4);
   for (const b of bytes) {
-    const inline = await decodeAperioJ2k(b, compression);
+    const inline = await inlineJ2k(b, compression);
     const h = parseJ2kHeader(b);
-    const pooled = await decodePool().j2k(b, h, aperioJ2kNeedsYcbcrConversion(compression, h), 'tile');
+    const pooled = await decodePool().decode(compression, b, j2kParams(h, aperioJ2kNeedsYcbcrConversion(compression, h)), 'tile');
     assert.deepEqual([pooled.width, pooled.height, pooled.components], [inline.width, inline.height, inline.components]);
     assert.ok(Buffer.from(pooled.data).equals(Buffer.from(inline.data)), 'same pixels');
-    // through the adapter the TIFF reader uses (pooled: 256×256 ≥ 64×64)
-    const viaAdapter = await adapterDecode(b, compression, 'tile');
-    assert.ok(Buffer.from(viaAdapter.data as Uint8Array).equals(Buffer.from(inline.data)));
+    // through the one decode the TIFF reader uses (pooled: 256×256 ≥ 64×64)
+    const viaReader = await decodeAperioJ2k(b, compression, 'tile');
+    assert.ok(Buffer.from(viaReader.data).equals(Buffer.from(inline.data)));
     // the YCbCr conversion path (33003 with MCT 0 in the header is not what TCGA has: force it)
-    const y = await decodePool().j2k(b, h, true, 'tile');
-    const expected = await decodeAperioJ2k(b, compression);
+    const y = await decodePool().decode(compression, b, j2kParams(h, true), 'tile');
+    const expected = await inlineJ2k(b, compression);
     for (let i = 0; i < expected.data.length; i += 3) {
       const Y = expected.data[i], cb = expected.data[i + 1] - 128, cr = expected.data[i + 2] - 128;
       const c = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
@@ -78,11 +99,8 @@ test('pooled J2K decode of TCGA tiles equals the inline decode byte for byte', {
 test('pooled J2K errors keep the inline code and message', { skip: SKIP_NO_SLIDES }, async () => {
   const { bytes, compression } = await tcgaTiles(1);
   const broken = bytes[0].slice(0, 300); // header intact, data cut off
-  const inline = await adapterDecode(broken, compression, 'f.svs tile (1,2)', undefined).then(() => null, (e) => e);
-  const wasPool = process.env.GLASSBOX_DECODE_POOL;
-  process.env.GLASSBOX_DECODE_POOL = '0';
-  const reference = await adapterDecode(broken, compression, 'f.svs tile (1,2)').then(() => null, (e) => e);
-  process.env.GLASSBOX_DECODE_POOL = wasPool ?? '1';
+  const inline = await withPool(true, () => decodeAperioJ2k(broken, compression, 'f.svs tile (1,2)')).then(() => null, (e: unknown) => e);
+  const reference = await inlineJ2k(broken, compression, 'f.svs tile (1,2)').then(() => null, (e: unknown) => e);
   assert.ok(inline instanceof SlideError && reference instanceof SlideError, `${inline} / ${reference}`);
   assert.equal(inline.code, reference.code);
   assert.equal(inline.message, reference.message);
@@ -92,7 +110,7 @@ test('pooled J2K errors keep the inline code and message', { skip: SKIP_NO_SLIDE
 test('Deflate bomb is refused inside the worker with bounded memory; LZW / PackBits / Deflate match inline', async () => {
   const bomb = deflateSync(Buffer.alloc(256 * MB), { level: 9 }); // ~256 KB inflating to 256 MB
   const before = peakMb();
-  const e = await decodePool().raw(8, bomb, 196608, 'tile').then(() => null, (x) => x);
+  const e = await rawInPool(8, bomb, 196608).then(() => null, (x: unknown) => x);
   assert.ok(e instanceof ChunkTooLarge, String(e));
   assert.match(e.message, /Deflate data decompresses to more than the 196608 bytes/);
   assert.throws(() => inflateBounded(bomb, 196608), (x: Error) => x.message === e.message);
@@ -114,7 +132,7 @@ test('Deflate bomb is refused inside the worker with bounded memory; LZW / PackB
   for (const [codec, src, max, inline] of cases) {
     let want: Uint8Array | Error;
     try { want = inline(src, max).slice(); } catch (x) { want = x as Error; }
-    const got = await decodePool().raw(codec, src, max, 'tile').catch((x: Error) => x);
+    const got = await rawInPool(codec, src, max).catch((x: Error) => x);
     if (want instanceof Error) {
       assert.ok(got instanceof Error, `codec ${codec}: pool decoded what inline refused (${want.message})`);
       assert.equal(got.constructor, want.constructor);
@@ -126,31 +144,31 @@ test('Deflate bomb is refused inside the worker with bounded memory; LZW / PackB
   }
 });
 
-test('aborted requests reject with ABORTED; queued aborted jobs are skipped', { skip: SKIP_NO_SLIDES }, async () => {
+test('aborted requests reject with AbortError; queued aborted jobs are skipped', { skip: SKIP_NO_SLIDES }, async () => {
   const { bytes, compression } = await tcgaTiles(6);
   const pool = new DecodePool(1);
   try {
     const h = parseJ2kHeader(bytes[0]);
     const pre = new AbortController();
     pre.abort();
-    await assert.rejects(pool.j2k(bytes[0], h, false, 'pre-aborted tile', pre.signal), (e: SlideError) => e.code === 'ABORTED' && /pre-aborted tile: aborted/.test(e.message));
+    await assert.rejects(pool.decode(compression, bytes[0], j2kParams(h, false), 'pre-aborted tile', pre.signal), (e: Error) => aborted(e) && /pre-aborted tile: aborted/.test(e.message));
     const ac = new AbortController();
-    const first = pool.j2k(bytes[0], h, false, 'running tile');
-    const queued = bytes.slice(1).map((b, i) => pool.j2k(b, parseJ2kHeader(b), false, `queued tile ${i}`, ac.signal));
+    const first = pool.decode(compression, bytes[0], j2kParams(h, false), 'running tile');
+    const queued = bytes.slice(1).map((b, i) => pool.decode(compression, b, j2kParams(parseJ2kHeader(b), false), `queued tile ${i}`, ac.signal));
     assert.equal(pool.busy, 6);
     ac.abort();
-    for (const q of queued) await assert.rejects(q, (e: SlideError) => e instanceof SlideError && e.code === 'ABORTED');
+    for (const q of queued) await assert.rejects(q, aborted);
     assert.equal(pool.busy, 1, 'queued jobs dropped at once');
     assert.equal((await first).width, 256);
-    // the pool still works after the aborts, and through the tile adapter
-    assert.equal((await pool.j2k(bytes[1], parseJ2kHeader(bytes[1]), false, 'again')).height, 256);
+    // the pool still works after the aborts, and through the TIFF reader's decode
+    assert.equal((await pool.decode(compression, bytes[1], j2kParams(parseJ2kHeader(bytes[1]), false), 'again')).height, 256);
     const ac2 = new AbortController();
     ac2.abort();
-    await assert.rejects(adapterDecode(bytes[2], compression, 'x.svs tile (3,4)', ac2.signal), (e: SlideError) => e.code === 'ABORTED' && e.message === 'x.svs tile (3,4): aborted');
+    await assert.rejects(decodeAperioJ2k(bytes[2], compression, 'x.svs tile (3,4)', ac2.signal), (e: Error) => aborted(e) && e.message === 'x.svs tile (3,4): aborted');
   } finally {
     await pool.close();
   }
-  await assert.rejects(pool.j2k(bytes[0], parseJ2kHeader(bytes[0]), false, 'closed'), (e: SlideError) => e.code === 'ABORTED');
+  await assert.rejects(pool.decode(compression, bytes[0], j2kParams(parseJ2kHeader(bytes[0]), false), 'closed'), aborted);
 });
 
 /** Max gap between 2 ms ticks while `work` runs, and the event loop's busy time (ELU active ms) meanwhile. */
@@ -177,10 +195,10 @@ async function loopCost(work: () => Promise<unknown>): Promise<{ gap: number; bu
  */
 test('the event loop keeps ticking while 20 J2K tiles decode in the pool (busy time ≤ 1/4 of inline)', { skip: SKIP_NO_SLIDES }, async (t) => {
   const { bytes, compression } = await tcgaTiles(20);
-  await adapterDecode(bytes[0], compression, 'warm-up'); // worker start + WASM instantiation are one-off
-  await Promise.all(bytes.slice(0, decodePool().size).map((b) => adapterDecode(b, compression, 'warm-up')));
-  const inline = await loopCost(() => Promise.all(bytes.map((b) => decodeAperioJ2k(b, compression))));
-  const pooled = await loopCost(() => Promise.all(bytes.map((b) => adapterDecode(b, compression, 'tile'))));
+  await decodeAperioJ2k(bytes[0], compression, 'warm-up'); // worker start + WASM instantiation are one-off
+  await Promise.all(bytes.slice(0, decodePool().size).map((b) => decodeAperioJ2k(b, compression, 'warm-up')));
+  const inline = await loopCost(() => Promise.all(bytes.map((b) => inlineJ2k(b, compression))));
+  const pooled = await loopCost(() => Promise.all(bytes.map((b) => decodeAperioJ2k(b, compression, 'tile'))));
   t.diagnostic(`inline: max gap ${inline.gap.toFixed(1)} ms, loop busy ${inline.busy.toFixed(1)} ms; pooled: max gap ${pooled.gap.toFixed(1)} ms, loop busy ${pooled.busy.toFixed(1)} ms`);
   assert.ok(inline.gap > 40, `control: inline decodes block the loop (max gap ${inline.gap.toFixed(1)} ms)`);
   assert.ok(pooled.busy < inline.busy / 4, `loop busy ${pooled.busy.toFixed(1)} ms while 20 tiles decode in the pool (inline: ${inline.busy.toFixed(1)} ms)`);

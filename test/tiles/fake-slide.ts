@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import type { EncodedTile, RgbImage, Slide, SlideLevel, SlideProperties } from '../../main/engine/slide/types.js';
 import { SlideError } from '../../main/engine/slide/types.js';
+import { AbortError } from '../../main/base/abort.js';
 
 export interface FakeOptions {
   width: number;
@@ -102,7 +103,7 @@ export class FakeSlide implements Slide {
     if (this.o.delayMs) await new Promise((r) => setTimeout(r, this.o.delayMs));
     if (signal?.aborted) {
       this.calls.aborted++;
-      throw new SlideError('ABORTED', 'aborted');
+      throw new AbortError('fake slide read: aborted');
     }
   }
 

@@ -5,13 +5,14 @@ import { throwIfAborted } from '../tiff/index.js';
 import { readWholeLevel, type LevelSource } from './levels.js';
 import { readRegionFrom } from './region.js';
 import { sharedCache } from '../../base/cache.js';
+import { isAbortError } from '../../base/abort.js';
 
-/** Any non-SlideError escaping a read becomes CORRUPT, naming the file and the operation. */
+/** Any error escaping a read, other than a SlideError or an abort, becomes CORRUPT naming the file and the operation. */
 async function guard<T>(path: string, op: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof SlideError) throw e;
+    if (e instanceof SlideError || isAbortError(e)) throw e;
     throw new SlideError('CORRUPT', `${path}: ${op} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 }

@@ -16,16 +16,33 @@
 import { ChunkCorrupt, ChunkTooLarge, inflateBounded, lzwBounded, packBitsBounded } from './raw-codecs.mjs';
 import { CodecError } from './openjpeg.mjs';
 
-/** compression → { name, load } (load resolves the decoder once; heavy codecs are imported lazily) */
+/** compression → { name, kind, importFn, decoder } (the decoder is resolved once; heavy codecs are imported lazily) */
 const registry = new Map();
 
-/** Registers `importFn` (→ Promise<decoder>) for one or several compression numbers. */
-export function addDecoder(cases, importFn, name = `compression ${[].concat(cases).join('/')}`) {
-  for (const c of [].concat(cases)) registry.set(c, { name, importFn, decoder: null });
+/**
+ * Registers `importFn` (→ Promise<decoder>) for one or several compression numbers. `kind`: 'samples' (the
+ * TIFF chunk's sample bytes, laid out by the caller: bit depth, predictor, byte order) or 'pixels'
+ * (interleaved 8-bit RGB with its own width / height, e.g. a JPEG 2000 codestream).
+ */
+export function addDecoder(cases, importFn, name = `compression ${[].concat(cases).join('/')}`, kind = 'samples') {
+  for (const c of [].concat(cases)) registry.set(c, { name, kind, importFn, decoder: null });
 }
 
 export function hasDecoder(compression) {
   return registry.has(compression);
+}
+
+/** { name, kind } of the decoder registered for `compression`, or null. */
+export function decoderInfo(compression) {
+  const r = registry.get(compression);
+  return r ? { name: r.name, kind: r.kind } : null;
+}
+
+/** Names of every registered compression (for messages): 'none (1), LZW (5), …'. */
+export function registeredNames() {
+  const byName = new Map();
+  for (const [c, r] of registry) byName.set(r.name, [...(byName.get(r.name) ?? []), c]);
+  return [...byName].map(([n, cs]) => `${n} (${cs.join('/')})`).join(', ');
 }
 
 /** The decoder for `compression` (throws CodecError UNSUPPORTED when none is registered). */
@@ -45,7 +62,7 @@ addDecoder(1, async () => async (bytes) => ({ data: bytes }), 'none');
 addDecoder(5, async () => async (bytes, p) => ({ data: lzwBounded(bytes, p.maxBytes) }), 'LZW');
 addDecoder([8, 32946], async () => async (bytes, p) => ({ data: inflateBounded(bytes, p.maxBytes) }), 'Deflate');
 addDecoder(32773, async () => async (bytes, p) => ({ data: packBitsBounded(bytes, p.maxBytes) }), 'PackBits');
-addDecoder([33003, 33005], async () => (await import('./openjpeg.mjs')).decodeAperioTile, 'Aperio JPEG 2000');
+addDecoder([33003, 33005], async () => (await import('./openjpeg.mjs')).decodeAperioTile, 'Aperio JPEG 2000', 'pixels');
 
 /** A decoder error as plain data (for postMessage). */
 export function errorToWire(e) {

@@ -2,10 +2,11 @@
  * Chunk (tile / strip) decoders.
  * - JPEG (7): complete JPEG (tables merged, APP14 for RGB) decoded by sharp, i.e. libvips/libjpeg-turbo
  *   in libvips' thread pool, off the JS thread.
- * - JPEG 2000 (Aperio 33003 / 33005): ./jpeg2000.ts (helper S2), loaded lazily.
- * - none / LZW / Deflate / PackBits: ./raw-codecs.mjs through the one codec registry (./codec-registry.mjs),
- *   output capped at one full chunk (decompression bombs are refused, never allocated); chunks of 16 KiB or
- *   more compressed run the same registry decoders in the codec worker pool (./decode-pool.ts), small ones inline. J2K tiles of 64×64 or more decode in the pool too.
+ * - Every other compression goes through the one codec registry (./codec-registry.mjs), which says which
+ *   compressions exist and what they decode to: 'samples' (none / LZW / Deflate / PackBits, ./raw-codecs.mjs,
+ *   output capped at one full chunk: decompression bombs are refused, never allocated) or 'pixels' (Aperio
+ *   JPEG 2000 33003 / 33005, header checked in ./jpeg2000.ts). Large chunks (16 KiB compressed, 64×64 J2K
+ *   pixels) run the same registry decoders in the codec worker pool (./decode-pool.ts decodeRegistered).
  *   JPEG, the hot path of every real slide here, runs in libvips' threads.
  * - JPEG frames are checked against the tile size before decoding (checkJpegFrame) and sharp's
  *   limitInputPixels is set to the expected (MCU-padded) tile pixels.
@@ -17,9 +18,10 @@ import { SlideError } from '../errors.js';
 import type { TiffImage } from './image.js';
 import { completeJpeg, jpegPrefix } from './jpeg.js';
 import { parseJpegHeader } from './jpeg-markers.js';
-import { decodePool, INLINE_MAX_BYTES, poolEnabled } from './decode-pool.js';
+import { decodeRegistered, INLINE_MAX_BYTES } from './decode-pool.js';
 import { ChunkTooLarge } from './raw-codecs.mjs';
-import { decode as registryDecode } from './codec-registry.mjs';
+import { decoderInfo, registeredNames } from './codec-registry.mjs';
+import { isAbortError } from '../../base/abort.js';
 import { TAG } from './tags.js';
 
 /** Interleaved samples of one decoded chunk. */
@@ -32,18 +34,19 @@ export interface DecodedChunk {
   bits: 8 | 16;
 }
 
-const RAW_CODECS = new Set([1, 5, 8, 32946, 32773]);
-const J2K_CODECS = new Set([33003, 33005]);
+/** TIFF JPEG: decoded by sharp (or passed through), not by the registry. */
+const JPEG = 7;
 
-export function isJpeg(img: TiffImage): boolean { return img.compression === 7; }
+export function isJpeg(img: TiffImage): boolean { return img.compression === JPEG; }
 
 /** Whether we can decode this image's chunks at all; else a message naming the problem. */
 export function unsupportedReason(img: TiffImage): string | null {
   const c = img.compression;
-  if (!(c === 7 || J2K_CODECS.has(c) || RAW_CODECS.has(c))) {
-    return `unsupported compression ${c} (${img.compressionName}): Glassbox decodes none, LZW, Deflate, PackBits, JPEG and Aperio JPEG 2000 (33003/33005)`;
+  const codec = decoderInfo(c);
+  if (c !== JPEG && !codec) {
+    return `unsupported compression ${c} (${img.compressionName}): Glassbox decodes JPEG (7), ${registeredNames()}`;
   }
-  if (RAW_CODECS.has(c)) {
+  if (codec?.kind === 'samples') {
     if (img.sampleFormat === 'float') return `unsupported sample format float (${img.bitsPerSample}-bit)`;
     if (img.bitsPerSample !== 8 && img.bitsPerSample !== 16) return `unsupported BitsPerSample ${img.bitsPerSample} (8 and 16 are supported)`;
     if (img.photometric === 6) return 'unsupported uncompressed YCbCr';
@@ -127,11 +130,6 @@ export async function decodeJpegBytes(jpeg: Uint8Array, what: string, maxPixels 
   }
 }
 
-/** none / LZW / Deflate / PackBits on this thread, through the same registry the codec worker uses. */
-async function decompressRaw(c: number, chunk: Uint8Array, maxBytes: number): Promise<Uint8Array> {
-  return (await registryDecode(c, chunk, { maxBytes })).data;
-}
-
 function undoPredictor(data: Uint8Array | Uint16Array, width: number, height: number, spp: number): void {
   const row = width * spp;
   for (let y = 0; y < height; y++) {
@@ -152,7 +150,7 @@ export async function decodeChunk(img: TiffImage, chunk: Uint8Array, rows: numbe
   const reason = unsupportedReason(img);
   if (reason) throw new SlideError('UNSUPPORTED', `${what}: ${reason}`);
   const c = img.compression;
-  if (c === 7) {
+  if (c === JPEG) {
     const exp: JpegExpect = img.tiled
       ? { width: img.chunkWidth, height: img.chunkHeight, minWidth: visible?.w, minHeight: visible?.h }
       // strips: this strip's rows; a last strip written at full RowsPerStrip height is accepted too
@@ -161,9 +159,10 @@ export async function decodeChunk(img: TiffImage, chunk: Uint8Array, rows: numbe
     const maxPixels = checkJpegFrame(jpeg, img.tiled ? exp : { ...exp, height: Math.max(rows, img.chunkHeight) }, what);
     return decodeJpegBytes(jpeg, what, maxPixels);
   }
-  if (J2K_CODECS.has(c)) {
-    const { decodeAperioJ2k } = await import('./j2k-adapter.js');
-    return decodeAperioJ2k(chunk, c, what, signal);
+  if (decoderInfo(c)?.kind === 'pixels') {
+    const { decodeAperioJ2k } = await import('./jpeg2000.js');
+    const r = await decodeAperioJ2k(chunk, c, what, signal);
+    return { data: r.data, width: r.width, height: r.height, channels: r.components, bits: 8 };
   }
   const w = img.chunkWidth;
   const spp = img.planar === 2 ? 1 : img.samplesPerPixel;
@@ -173,11 +172,10 @@ export async function decodeChunk(img: TiffImage, chunk: Uint8Array, rows: numbe
   const maxBytes = w * Math.max(rows, img.chunkHeight) * spp * bytesPer;
   let raw: Uint8Array;
   try {
-    raw = c !== 1 && chunk.length >= INLINE_MAX_BYTES && poolEnabled()
-      ? await decodePool().raw(c, chunk, maxBytes, what, signal) // off the event loop; capped in the worker
-      : await decompressRaw(c, chunk, maxBytes);
+    // large chunks off the event loop (capped in the worker); 'none' costs less than the round trip
+    raw = (await decodeRegistered(c, chunk, { maxBytes }, c !== 1 && chunk.length >= INLINE_MAX_BYTES, what, signal)).data;
   } catch (e) {
-    if (e instanceof SlideError) throw e; // ABORTED (names `what`)
+    if (isAbortError(e)) throw e; // names `what`
     if (e instanceof ChunkTooLarge) throw new SlideError('CORRUPT', `${what}: ${e.message}; refused`, { cause: e });
     throw new SlideError('CORRUPT', `${what}: ${img.compressionName} decode failed (${(e as Error).message})`, { cause: e });
   }

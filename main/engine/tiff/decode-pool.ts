@@ -7,21 +7,19 @@
  *   idle ones unref'd, so an idle pool never keeps the process alive (see WorkerPool). `closeCodecPool()`
  *   terminates them; a later job starts a fresh pool.
  * - A job whose AbortSignal fires while queued is dropped and never decoded; an abort while running rejects at
- *   once. Both reject with SlideError('ABORTED', `${what}: aborted`).
+ *   once. Both reject with AbortError(`${what}: aborted`) (main/base/abort.ts), as an inline decode would.
  * - Input bytes are copied once into a transferable buffer (the caller's chunk may be cached); results are
  *   transferred back, not copied.
  * - Errors keep their class, code and message across the boundary (codec-registry errorToWire / errorFromWire):
- *   J2K jobs throw SlideError(code, message) as the inline path, raw jobs ChunkTooLarge / ChunkCorrupt.
+ *   J2K jobs throw CodecError, raw jobs ChunkTooLarge / ChunkCorrupt, as the registry's decoders threw them.
  * - The worker is found next to this module (dev / tsx) or next to the bundled dist/electron/main.js
  *   (scripts/build-electron.mjs copies it and the .mjs modules it imports there).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WorkerPool, WorkerTaskError, defaultPoolSize } from '../../base/worker-pool.js';
-import { isAbortError } from '../../base/abort.js';
-import { SlideError, type SlideErrorCode } from '../errors.js';
-import { errorFromWire } from './codec-registry.mjs';
-import { CodecError } from './openjpeg.mjs';
+import { AbortError, isAbortError, throwIfAborted } from '../../base/abort.js';
+import { decode as registryDecode, errorFromWire, type Decoded } from './codec-registry.mjs';
 
 /** Deflate / LZW / PackBits chunks with fewer compressed bytes than this decode inline (the round trip costs more). */
 export const INLINE_MAX_BYTES = 16 * 1024;
@@ -65,16 +63,11 @@ export async function closeCodecPool(): Promise<void> {
   if (p) await p.close();
 }
 
-const CODES = new Set<string>(['CORRUPT', 'UNSUPPORTED', 'LIMIT', 'ABORTED']);
-function asCode(c: string): SlideErrorCode {
-  return (CODES.has(c) ? c : 'CORRUPT') as SlideErrorCode;
-}
-
-/** The error a pooled job gives, as the inline decoder would have thrown it (ABORTED as SlideError naming `what`). */
+/** The error a pooled job gives, as the inline decoder would have thrown it (an abort as AbortError naming `what`). */
 function rebuild(e: unknown, what: string, signal?: AbortSignal): Error {
-  if (isAbortError(e)) return new SlideError('ABORTED', signal?.aborted ? `${what}: aborted` : `${what}: decode pool closed`);
+  if (isAbortError(e)) return new AbortError(signal?.aborted ? `${what}: aborted` : `${what}: decode pool closed`);
   if (e instanceof WorkerTaskError) {
-    if (e.code === 'WORKER_FAILED') return new SlideError('CORRUPT', `${what}: decode worker failed (${e.message})`);
+    if (e.code === 'WORKER_FAILED') return new Error(`decode worker failed (${e.message})`); // the caller names `what`
     return errorFromWire({ name: e.workerName, code: e.code, message: e.message });
   }
   return e instanceof Error ? e : new Error(String(e));
@@ -127,29 +120,28 @@ export class CodecPoolHandle {
 export class DecodePool extends CodecPoolHandle {
 
   /**
-   * Decodes one Aperio J2K codestream whose header the caller already parsed and checked (size, bit depth,
-   * subsampling). `ycbcr`: convert YCbCr → RGB. Grey tiles come back expanded to RGB, as decodeAperioJ2k.
-   * Errors: SlideError with the decoder's code and message (no `what` prefix: the caller adds it), or ABORTED.
+   * Decodes one chunk of `compression` through the registry in a worker, with the registry decoder's `params`.
+   * Errors: as the registry's decoder threw them (CodecError, ChunkTooLarge, ChunkCorrupt; no `what` prefix:
+   * the caller adds it), or AbortError naming `what`.
    */
-  async j2k(bytes: Uint8Array, header: { width: number; height: number; components: number }, ycbcr: boolean, what: string, signal?: AbortSignal) {
-    try {
-      const r = await decodeInPool(this.pool, APERIO_J2K, bytes, { width: header.width, height: header.height, components: header.components, ycbcr }, what, signal);
-      return { data: new Uint8Array(r.data), width: r.width!, height: r.height!, components: r.components! };
-    } catch (e) {
-      if (e instanceof CodecError) throw new SlideError(asCode(e.code), e.message);
-      throw e;
-    }
-  }
-
-  /** Deflate (8 / 32946), LZW (5) or PackBits (32773) capped at maxBytes: throws ChunkTooLarge / ChunkCorrupt as raw-codecs.mjs. */
-  async raw(codec: number, chunk: Uint8Array, maxBytes: number, what: string, signal?: AbortSignal): Promise<Uint8Array> {
-    const r = await decodeInPool(this.pool, codec, chunk, { maxBytes }, what, signal);
-    return new Uint8Array(r.data);
+  async decode(compression: number, bytes: Uint8Array, params: Record<string, unknown>, what: string, signal?: AbortSignal) {
+    const r = await decodeInPool(this.pool, compression, bytes, params, what, signal);
+    return { data: new Uint8Array(r.data), width: r.width, height: r.height, components: r.components };
   }
 }
 
-/** Aperio 33003 and 33005 share one registry decoder (the colour conversion is a parameter). */
-const APERIO_J2K = 33005;
+/**
+ * The one way a chunk reaches the codec registry: inline on this thread, or in the shared codec pool when
+ * `offload` (a large chunk) and the pool is enabled. Both run the same registry decoder and throw its errors
+ * unchanged; an abort is AbortError naming `what`.
+ */
+export async function decodeRegistered(
+  compression: number, bytes: Uint8Array, params: Record<string, unknown>, offload: boolean, what: string, signal?: AbortSignal,
+): Promise<Decoded> {
+  throwIfAborted(signal, what);
+  if (offload && poolEnabled()) return decodePool().decode(compression, bytes, params, what, signal);
+  return registryDecode(compression, bytes, params);
+}
 
 /** The shared pool's chunk decodes. */
 export function decodePool(): DecodePool {

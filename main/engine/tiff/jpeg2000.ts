@@ -12,8 +12,9 @@
  * transform itself (COD MCT = 0) we convert YCbCr → RGB (JPEG/JFIF full-range equations).
  */
 import { SlideError, type SlideErrorCode } from '../errors.js';
+import { isAbortError } from '../../base/abort.js';
 import { CodecError, decodeJ2kCodestream, heapBytes, ycbcrToRgbInPlace } from './openjpeg.mjs';
-import { decode as registryDecode } from './codec-registry.mjs';
+import { decodeRegistered, INLINE_MAX_PIXELS } from './decode-pool.js';
 
 export { ycbcrToRgbInPlace };
 
@@ -129,29 +130,33 @@ export function aperioJ2kNeedsYcbcrConversion(compression: number, header: J2kHe
 }
 
 /**
- * Decode one Aperio JPEG 2000 tile (33003 or 33005) to interleaved 8-bit RGB, converting YCbCr when the
- * codestream leaves it to us. Grey (1 component) tiles are expanded to RGB.
+ * The one Aperio JPEG 2000 tile decode (33003 or 33005) to interleaved 8-bit RGB, converting YCbCr when the
+ * codestream leaves it to us; grey (1 component) tiles are expanded to RGB. The header is parsed and checked
+ * here; the decode is the codec registry's, in the codec pool for tiles of 64×64 pixels or more
+ * (./decode-pool.ts decodeRegistered), else on this thread: the same code and errors either way.
+ * Errors: SlideError, its message prefixed with `what` when given; an abort is AbortError naming `what`.
  */
-export async function decodeAperioJ2k(bytes: Uint8Array, compression: number): Promise<DecodedJpeg2000> {
-  if (compression !== APERIO_J2K_YCBCR && compression !== APERIO_J2K_RGB) {
-    throw new SlideError('UNSUPPORTED', `compression ${compression} is not Aperio JPEG 2000 (33003/33005)`);
+export async function decodeAperioJ2k(bytes: Uint8Array, compression: number, what?: string, signal?: AbortSignal): Promise<DecodedJpeg2000> {
+  try {
+    if (compression !== APERIO_J2K_YCBCR && compression !== APERIO_J2K_RGB) {
+      throw new SlideError('UNSUPPORTED', `compression ${compression} is not Aperio JPEG 2000 (33003/33005)`);
+    }
+    const header = parseJ2kHeader(bytes);
+    checkJ2kHeader(header);
+    const params = { width: header.width, height: header.height, components: header.components, ycbcr: aperioJ2kNeedsYcbcrConversion(compression, header) };
+    const offload = header.width * header.height >= INLINE_MAX_PIXELS;
+    const r = await decodeRegistered(compression, bytes, params, offload, what ?? 'JPEG 2000 tile', signal);
+    return { data: r.data, width: r.width!, height: r.height!, components: r.components! };
+  } catch (e) {
+    if (isAbortError(e)) throw e; // already names `what`
+    const err = e instanceof SlideError ? e
+      : e instanceof CodecError ? new SlideError(e.code as SlideErrorCode, e.message, { cause: e })
+      : new SlideError('CORRUPT', `JPEG 2000 decode failed (${(e as Error).message})`, { cause: e });
+    throw what ? new SlideError(err.code, `${what}: ${err.message}`, { cause: e }) : err;
   }
-  const header = parseJ2kHeader(bytes);
-  checkJ2kHeader(header);
-  const ycbcr = aperioJ2kNeedsYcbcrConversion(compression, header);
-  const r = await asSlideError(() => registryDecode(compression, bytes, { width: header.width, height: header.height, components: header.components, ycbcr }));
-  return { data: r.data, width: r.width!, height: r.height!, components: r.components! };
 }
 
 /** Size of the OpenJPEG WASM heap in bytes (null before the first decode): lets tests check it stays flat. */
 export async function jpeg2000HeapBytes(): Promise<number | null> {
   return heapBytes();
-}
-
-/**
- * For S1's adapter: convert a decoded 33003 tile in place from YCbCr to RGB, unless its codestream (`codestream`,
- * the raw tile bytes) applied a multi-component transform itself (then the data is already RGB).
- */
-export function aperioYcbcrToRgb(codestream: Uint8Array, data: Uint8Array): void {
-  if (aperioJ2kNeedsYcbcrConversion(APERIO_J2K_YCBCR, parseJ2kHeader(codestream))) ycbcrToRgbInPlace(data);
 }

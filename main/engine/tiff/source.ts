@@ -4,12 +4,11 @@
  * and checks its AbortSignal before and after the I/O.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { AbortError, throwIfAborted } from '../../base/abort.js';
 import { SlideError } from '../errors.js';
 import { LIMITS } from './limits.js';
 
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new SlideError('ABORTED', `${what}: aborted`);
-}
+export { throwIfAborted };
 
 export class FileSource {
   private closed = false;
@@ -55,7 +54,7 @@ export class FileSource {
       try {
         ({ bytesRead } = await this.fh.read(buf, done, length - done, offset + done));
       } catch (e) {
-        if (this.closed) throw new SlideError('ABORTED', `${this.path}: slide closed while reading ${what}`, { cause: e });
+        if (this.closed) throw Object.assign(new AbortError(`${this.path}: slide closed while reading ${what}`), { cause: e });
         throw new SlideError('CORRUPT', `${this.path}: I/O error reading ${what} at offset ${offset + done}: ${(e as Error).message}`, { cause: e });
       }
       if (bytesRead === 0) throw new SlideError('CORRUPT', `${this.path}: file ended while reading ${what} at offset ${offset + done} (truncated?)`);
