@@ -45,3 +45,9 @@ export {
   newAnnotation, shapeGeometry, validateAnnotation, validateGeometry, classesOf, kindOf, rgbHex, hexRgb,
   DEFAULT_LIMITS, ELLIPSE_VERTICES, type NewAnnotation,
 } from './model.js';
+export {
+  measureGeometry, measureAnnotation, formatArea, formatLength, formatNumber, heatmapStats, cellCoverage, loadHeatmap,
+  measurementRecord, ellipsePerimeter,
+} from './measurements.js';
+export { heatmapRegions, maskRegions, smoothGrid, percentileOf, regionClass } from './regions.js';
+export { slideFingerprint, openAnnotationStore, atomicWriteFile } from './store.js';
