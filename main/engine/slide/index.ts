@@ -11,20 +11,20 @@ import { omeTiff } from './drivers/ome.js';
 import { genericTiff } from './drivers/generic.js';
 import { levelInfo, mppFromResolution } from './properties.js';
 import { TiffSlide } from './tiff-slide.js';
+import { openDicomSlide } from './drivers/dicom.js';
+import { hasDicmMagic } from '../dicom/series.js';
+import { stat } from 'node:fs/promises';
 
 export * from './types.js';
 
 /** Ordered driver table: the first whose detect() accepts the file wins; generic TIFF accepts any TIFF. */
 export const DRIVERS: readonly Driver[] = [aperioSvs, hamamatsuNdpi, omeTiff, genericTiff];
 
-export const SUPPORTED_FORMATS_TEXT = 'Glassbox reads TIFF-family slides: Aperio SVS, Hamamatsu NDPI, OME-TIFF, generic tiled TIFF';
+export const SUPPORTED_FORMATS_TEXT = 'Glassbox reads Aperio SVS, Hamamatsu NDPI, OME-TIFF, generic tiled TIFF and DICOM whole-slide images (a .dcm file or the folder of a series)';
 
-/** Recognises a few non-TIFF formats by magic so the error can name them. */
+/** Recognises a few non-TIFF formats by magic so the error can name them (DICOM never gets here: see openSlide). */
 function sniff(path: string, head: Uint8Array, size: number): void {
   const ascii = (a: number, b: number) => String.fromCharCode(...head.subarray(a, b));
-  if (head.length >= 132 && ascii(128, 132) === 'DICM') {
-    throw new SlideError('UNSUPPORTED_FORMAT', `${path}: DICOM (DICM magic at byte 128) is not supported (${SUPPORTED_FORMATS_TEXT})`);
-  }
   if (size === 0) throw new SlideError('CORRUPT', `${path}: empty file (0 bytes)`);
   const bo = ascii(0, 2);
   if (bo === 'II' || bo === 'MM') return;
@@ -83,6 +83,9 @@ async function dropIncomplete(path: string, tf: TiffFile, r: DriverResult): Prom
 }
 
 export async function openSlide(path: string, opts: OpenSlideOptions = {}): Promise<Slide> {
+  // DICOM: a file with the DICM magic, or a folder (the DICOM driver says "is a directory" when it holds no series)
+  const isDir = await stat(path).then((st) => st.isDirectory(), () => false);
+  if (isDir || (await hasDicmMagic(path))) return openDicomSlide(path, opts);
   const tf = await TiffFile.open(path, (head, size) => sniff(path, head, size));
   try {
     const driver = DRIVERS.find((d) => d.detect(tf)) ?? genericTiff;

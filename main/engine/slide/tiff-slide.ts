@@ -1,6 +1,5 @@
-/** The Slide implementation shared by every TIFF-family driver. */
+/** The Slide implementation shared by every driver (TIFF family and DICOM): level sources in, Slide out. */
 import { SlideError, type EncodedTile, type RgbImage, type Slide, type SlideProperties } from './types.js';
-import type { TiffFile } from '../tiff/index.js';
 import { throwIfAborted } from '../tiff/index.js';
 import { readWholeLevel, type LevelSource } from './levels.js';
 import { readRegionFrom } from './region.js';
@@ -24,7 +23,8 @@ export class TiffSlide implements Slide {
 
   constructor(
     readonly path: string,
-    private readonly tf: TiffFile,
+    /** what holds the open file(s): closed by close() */
+    private readonly tf: { close(): Promise<void> },
     readonly properties: SlideProperties,
     private readonly levels: LevelSource[],
     private readonly associated: Record<string, LevelSource>,
