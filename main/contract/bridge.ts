@@ -1,10 +1,14 @@
 import type { ModelDTO } from './analysis.js';
+import type { AnnotationFormatDTO, AnnotationImportFormatDTO } from './annotations.js';
 
 /**
  * What addModelFolder resolves to: null when the user cancelled the dialog, the added model, or why the chosen
  * folder is not a usable model package (the message names the reason).
  */
 export type AddModelFolderResult = null | { ok: true; model: ModelDTO } | { ok: false; error: string };
+
+/** What exportAnnotations / importAnnotations resolve to: null when the user cancelled the dialog. */
+export type AnnotationFileResult = null | { ok: true; path: string; added?: number; warnings?: string[] } | { ok: false; error: string };
 
 /**
  * What the Electron preload exposes on `window.glassbox` (absent in a plain browser).
@@ -27,6 +31,10 @@ export interface GlassboxBridge {
    * model list for this session; Electron only (the browser host takes `glassbox serve --models DIR`)
    */
   addModelFolder(): Promise<AddModelFolderResult>;
+  /** native save dialog, then main writes the open slide's annotations in that format there (Electron only) */
+  exportAnnotations?(slideId: string, format: AnnotationFormatDTO): Promise<AnnotationFileResult>;
+  /** native open dialog, then main imports the chosen file into the open slide's annotations (Electron only) */
+  importAnnotations?(slideId: string, format: AnnotationImportFormatDTO): Promise<AnnotationFileResult>;
 }
 
 export const IPC_CHANNELS = {
@@ -36,6 +44,10 @@ export const IPC_CHANNELS = {
   droppedPath: 'glassbox:dropped-path',
   /** renderer → main (invoke, no arguments): folder dialog, then AnalysisService.addModelFolder; AddModelFolderResult */
   addModelFolder: 'glassbox:add-model-folder',
+  /** renderer → main (invoke, slideId + format): save dialog, then AnnotationService.exportText; AnnotationFileResult */
+  exportAnnotations: 'glassbox:export-annotations',
+  /** renderer → main (invoke, slideId + format): open dialog, then AnnotationService.importText; AnnotationFileResult */
+  importAnnotations: 'glassbox:import-annotations',
 } as const;
 
 export const APP_SCHEME = 'glassbox';

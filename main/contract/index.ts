@@ -1,2 +1,3 @@
 export * from './slides.js';
 export * from './analysis.js';
+export * from './annotations.js';
