@@ -94,8 +94,9 @@ if (!app.requestSingleInstanceLock()) {
       grant: (p) => void granted.add(p),
       showOpenDialog: async () => {
         const opts: Electron.OpenDialogOptions = {
-          title: 'Open a slide',
-          properties: ['openFile'],
+          title: 'Open a slide (a DICOM series: any of its .dcm files)',
+          // a DICOM series is a folder: macOS dialogs can pick files and folders at once; elsewhere any file of it opens it
+          properties: process.platform === 'darwin' ? ['openFile', 'openDirectory'] : ['openFile'],
           filters: [
             { name: 'Whole-slide images', extensions: ['svs', 'tif', 'tiff', 'ndpi', 'dcm', 'scn', 'bif', 'mrxs', 'vms', 'ome.tif', 'ome.tiff'] },
             { name: 'All files', extensions: ['*'] },
