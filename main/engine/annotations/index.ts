@@ -43,7 +43,7 @@
 export * from './types.js';
 export {
   newAnnotation, shapeGeometry, validateAnnotation, validateGeometry, classesOf, kindOf, rgbHex, hexRgb,
-  DEFAULT_LIMITS, ELLIPSE_VERTICES, type NewAnnotation,
+  DEFAULT_LIMITS, ELLIPSE_VERTICES, defaultClassColor, type NewAnnotation,
 } from './model.js';
 export {
   measureGeometry, measureAnnotation, formatArea, formatLength, formatNumber, heatmapStats, cellCoverage, loadHeatmap,
@@ -51,3 +51,6 @@ export {
 } from './measurements.js';
 export { heatmapRegions, maskRegions, smoothGrid, percentileOf, regionClass } from './regions.js';
 export { slideFingerprint, openAnnotationStore, atomicWriteFile } from './store.js';
+export { toGeoJSON, stringifyGeoJSON, fromGeoJSON, type ImportOptions } from './geojson.js';
+export { toAsapXml, fromAsapXml } from './asap.js';
+export { measurementsCsv, csvField, csvRow, type CsvOptions } from './csv.js';

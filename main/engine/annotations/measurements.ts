@@ -236,6 +236,8 @@ export function measurementRecord(a: Annotation, mpp: PixelSize, grid?: HeatmapG
     if (threshold !== undefined) out[`Heatmap fraction >= ${threshold}`] = s.fractionAbove;
     for (const [n, p] of Object.entries(s.classProbabilities)) out[`Probability ${n}`] = p;
   }
+  // no value (e.g. a region wholly on unanalysed cells) = no entry: JSON has no NaN
+  for (const k of Object.keys(out)) if (!Number.isFinite(out[k])) delete out[k];
   return out;
 }
 

@@ -224,7 +224,7 @@ export function validateAnnotation(v: unknown, limits: ImportLimits = DEFAULT_LI
   const classification = o.classification === null ? null : validateClass(o.classification, `${path}.classification`);
   if (typeof o.isLocked !== 'boolean') fail(`${path}.isLocked`, 'must be true or false');
   if (!isObj(o.measurements)) fail(`${path}.measurements`, 'must be an object of name → number');
-  for (const [k, m] of Object.entries(o.measurements as object)) if (typeof m !== 'number') fail(`${path}.measurements.${k}`, 'must be a number');
+  for (const [k, m] of Object.entries(o.measurements as object)) if (!finite(m)) fail(`${path}.measurements.${k}`, 'must be a finite number');
   if (!isObj(o.provenance) || !['drawn', 'import', 'heatmap'].includes(o.provenance.source as string)) fail(`${path}.provenance`, 'must say its source (drawn, import or heatmap)');
   for (const k of ['createdAt', 'updatedAt'] as const) if (typeof o[k] !== 'string' || !ISO_RE.test(o[k] as string)) fail(`${path}.${k}`, 'must be an ISO 8601 UTC time');
   const a: Annotation = {
@@ -257,4 +257,13 @@ export function hexRgb(s: string): Rgb | null {
   if (!m) return null;
   const h = m[1].length === 3 ? m[1].split('').map((c) => c + c).join('') : m[1];
   return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)) as Rgb;
+}
+
+const PALETTE: Rgb[] = [[230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230], [128, 128, 0]];
+
+/** a stable colour for a class name that came without one */
+export function defaultClassColor(name: string): Rgb {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return [...PALETTE[h % PALETTE.length]];
 }

@@ -18,7 +18,7 @@
  */
 import simplify from 'simplify-js';
 import { measurementRecord } from './measurements.js';
-import { newAnnotation } from './model.js';
+import { defaultClassColor, newAnnotation } from './model.js';
 import { ringSignedArea } from './geom.js';
 import { AnnotationError, type Annotation, type AnnotationClass, type HeatmapGrid, type Position, type RegionOptions, type Ring } from './types.js';
 
@@ -169,13 +169,9 @@ export function percentileOf(values: Float32Array, p: number): number {
   return v[lo] + (v[hi] - v[lo]) * (pos - lo);
 }
 
-const PALETTE: AnnotationClass['color'][] = [[230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240]];
-
 /** a class for regions of a map (a stable colour per class name) */
 export function regionClass(name: string): AnnotationClass {
-  let h = 0;
-  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
-  return { name, color: PALETTE[h % PALETTE.length] };
+  return { name, color: defaultClassColor(name) };
 }
 
 /**
