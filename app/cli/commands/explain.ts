@@ -1,19 +1,32 @@
 /**
- * `glassbox explain --model M --input X [--layer NAME] [--class C | --contrast A,B] [--method ...] [--signed]
- *  [--ep cpu|webgpu|cuda|auto] --out OUT.npy`: raw CAM maps (float32 [N, h, w], never normalised) for an input.
+ * `glassbox explain --model M --input X [--layer NAME] [--class C | --contrast A,B] [--method ...]
+ *  [--mode for|against|signed] [--batch N] [--ep cpu|webgpu|cuda|auto] --out OUT.npy`: raw CAM maps (float32
+ *  [N, h, w], never normalised) for an input, computed N at a time.
  */
 import { statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import type { CliIO } from '../main.js';
 import { parseFlags, resolveModel, UsageError } from './layers.js';
 import { readNpy, writeNpy } from '../../../main/engine/explain/npy.js';
-import { CAM_METHODS, ExplainError, type CamMethod, type Explainer, type Tensor } from '../../../main/engine/explain/types.js';
+import { CAM_METHODS, ExplainError, type CamMethod, type Explainer, type ExplainOutput, type Tensor } from '../../../main/engine/explain/types.js';
+import { checkOutDir } from '../args.js';
 import { resolveClass, preprocessImage, bareTransforms, stackBatch, checkPackageAgainstModel, type ModelPackage } from '../../../main/engine/model/index.js';
 
 export const summary = 'compute a Grad-CAM-family map (raw float32 .npy) for an image or an NCHW .npy tensor';
 
 const USAGE = 'glassbox explain --model M --input X [--layer NAME] [--class C | --contrast A,B] '
-  + `[--method ${CAM_METHODS.join('|')}] [--signed] [--ep cpu|webgpu|cuda|auto] --out OUT.npy`;
+  + `[--method ${CAM_METHODS.join('|')}] [--mode for|against|signed] [--batch N] [--ep cpu|webgpu|cuda|auto] --out OUT.npy`;
+
+const MODES = ['for', 'against', 'signed'] as const;
+type Mode = (typeof MODES)[number];
+/** the engine's map for a method and --mode (evidence for the class, against it, or the signed sum) */
+const MODE_MAPS: Partial<Record<CamMethod, Partial<Record<Mode, string>>>> = {
+  gradcam: { for: 'gradcam-for', against: 'gradcam-against', signed: 'gradcam-signed' },
+  eigencam: { for: 'eigencam', signed: 'eigencam-signed' },
+};
+/** images per run when --batch is not given: enough to keep the provider busy, bounded in memory */
+const DEFAULT_BATCH = { cpu: 8, gpu: 32 };
+const BATCH_INPUT_BYTES = 64 * 2 ** 20;
 
 const EPS = ['cpu', 'webgpu', 'cuda', 'auto'] as const;
 
@@ -25,6 +38,8 @@ const OPTIONS = {
   contrast: { type: 'string' },
   method: { type: 'string' },
   signed: { type: 'boolean' },
+  mode: { type: 'string' },
+  batch: { type: 'string' },
   ep: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -38,7 +53,12 @@ function classLabel(k: number, names: readonly string[] | null): string {
  * --input, phase 1 (before the model loads, so input errors come first): a .npy tensor is read as given; images
  * are preprocessed with the package's transforms. Images for a bare .onnx wait for the model's input size.
  */
-async function readInput(inputs: string[], pkg: ModelPackage, io: CliIO): Promise<Tensor | null> {
+export async function readInput(inputs: string[], pkg: ModelPackage, io: CliIO): Promise<Tensor | null> {
+  for (const f of inputs) {
+    let st;
+    try { st = statSync(f); } catch { throw new UsageError(`--input '${f}' not found`); }
+    if (st.isDirectory()) throw new UsageError(`--input '${f}' is a folder: give image files (e.g. ${f.replace(/\/+$/, '')}/*.png) or one NCHW .npy tensor`);
+  }
   if (inputs.some((f) => extname(f).toLowerCase() === '.npy')) {
     if (inputs.length !== 1) throw new UsageError('--input: a .npy tensor must be the only --input (its first axis is the batch)');
     let t: Tensor;
@@ -79,7 +99,7 @@ async function preprocessAll(inputs: string[], pkg: ModelPackage, io: CliIO, siz
 }
 
 /** --input, phase 2: check against the model's input shape (and preprocess images for a bare .onnx). */
-async function finishInput(early: Tensor | null, inputs: string[], pkg: ModelPackage, ex: Explainer, io: CliIO): Promise<Tensor> {
+export async function finishInput(early: Tensor | null, inputs: string[], pkg: ModelPackage, ex: Explainer, io: CliIO): Promise<Tensor> {
   const [c, h, w] = ex.inputShape;
   const t = early ?? (await preprocessAll(inputs, pkg, io, [h, w]));
   if (t.dims[1] !== c || t.dims[2] !== h || t.dims[3] !== w) {
@@ -101,19 +121,38 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (f.help) {
     io.out(`usage: ${USAGE}\n  M: .onnx file, model folder/config.json or shipped model id; X: NCHW float .npy (used as given) or image file(s)\n`
       + '  C: class index or name (default: each item\'s predicted class); --contrast A,B: seed +1 at A, −1 at B\n'
-      + '  OUT: float32 (N, h, w) raw map values; --signed (gradcam only): Σα·A unrectified');
+      + '  OUT: float32 (N, h, w) raw map values (not normalised)\n'
+      + '  --mode for (default): evidence for the class, max(0, L); against: max(0, −L); signed: L = Σα·A unrectified\n'
+      + '    (gradcam; eigencam has for and signed; --signed is --mode signed)\n'
+      + `  --batch N: images per run (default ${DEFAULT_BATCH.cpu} on cpu, ${DEFAULT_BATCH.gpu} on a GPU, fewer for large inputs); the maps do not depend on it`);
     return 0;
   }
   // ---- validate flags before loading anything
   const method = (f.method ?? 'gradcam') as CamMethod;
   if (!CAM_METHODS.includes(method)) throw new UsageError(`--method '${f.method}' is not one of ${CAM_METHODS.join(', ')}`);
-  if (f.signed && method !== 'gradcam') throw new UsageError(`--signed is only valid with --method gradcam (got --method ${method})`);
+  if (f.mode !== undefined && !(MODES as readonly string[]).includes(f.mode)) throw new UsageError(`--mode '${f.mode}' is not one of ${MODES.join(', ')}`);
+  if (f.signed && f.mode !== undefined && f.mode !== 'signed') throw new UsageError(`--signed contradicts --mode ${f.mode}`);
+  const mode: Mode = f.signed ? 'signed' : ((f.mode ?? 'for') as Mode);
+  const key = mode === 'for' && !f.mode ? method : MODE_MAPS[method]?.[mode];
+  if (!key) {
+    const ok = Object.entries(MODE_MAPS).filter(([, m]) => m[mode]).map(([k]) => k);
+    throw new UsageError(`${f.signed ? '--signed' : `--mode ${mode}`} is only valid with --method ${ok.join(' or ')} (got --method ${method})`);
+  }
+  let batchFlag: number | undefined;
+  if (f.batch !== undefined) {
+    batchFlag = Number(f.batch);
+    if (!/^\d+$/.test(f.batch.trim()) || batchFlag < 1 || batchFlag > 1024) throw new UsageError(`--batch must be an integer 1..1024 (got '${f.batch}')`);
+  }
   const ep = (f.ep ?? 'auto') as (typeof EPS)[number];
   if (!EPS.includes(ep)) throw new UsageError(`--ep '${f.ep}' is not one of ${EPS.join(', ')}`);
   if (!f.input || f.input.length === 0) throw new UsageError('--input is required (an NCHW .npy tensor or an image file)');
   if (!f.out) throw new UsageError('--out is required (OUT.npy)');
   if (extname(f.out).toLowerCase() !== '.npy') throw new UsageError(`--out '${f.out}' must end in .npy`);
-  checkOutDir(f.out);
+  try {
+    checkOutDir('--out', f.out);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (f.class !== undefined && f.contrast !== undefined) throw new UsageError('--class and --contrast are mutually exclusive');
   let contrast: [string, string] | null = null;
   if (f.contrast !== undefined) {
@@ -170,22 +209,34 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const input = await finishInput(early, f.input, pkg, ex, io);
     checkFinite(input, f.input.length === 1 ? f.input[0] : `the ${f.input.length} inputs`);
     const N = input.dims[0];
-    if (!seed) {
-      const logits = await ex.predict(input);
-      const s = new Float32Array(N * K);
-      for (let i = 0; i < N; i++) s[i * K + argmax(logits.data, i * K, K)] = 1;
-      seed = { data: s, dims: [N, K] };
+    const per = input.data.length / N;
+    const batch = batchFlag ?? Math.max(1, Math.min(ex.executionProvider === 'cpu' ? DEFAULT_BATCH.cpu : DEFAULT_BATCH.gpu, Math.floor(BATCH_INPUT_BYTES / (4 * per))));
+    let map: Tensor | null = null;
+    const logits = new Float32Array(N * K);
+    for (let i0 = 0; i0 < N; i0 += batch) {
+      const n = Math.min(batch, N - i0);
+      const part: Tensor = { data: input.data.subarray(i0 * per, (i0 + n) * per), dims: [n, ...input.dims.slice(1)] };
+      let partSeed = seed;
+      if (!partSeed) {
+        const l = await ex.predict(part);
+        const sd = new Float32Array(n * K);
+        for (let i = 0; i < n; i++) sd[i * K + argmax(l.data, i * K, K)] = 1;
+        partSeed = { data: sd, dims: [n, K] };
+      }
+      let out: ExplainOutput;
+      try {
+        out = await ex.explain(part, partSeed);
+      } catch (e) {
+        if (e instanceof ExplainError && e.code === 'BAD_INPUT') throw new UsageError(`--input: ${e.message}`);
+        throw e;
+      }
+      const m = out.maps[key];
+      if (!m) throw new Error(`the engine returned no '${key}' map (got ${Object.keys(out.maps).join(', ') || 'none'})`);
+      map ??= { data: new Float32Array(N * (m.data.length / n)), dims: [N, ...m.dims.slice(1)] };
+      map.data.set(m.data, i0 * (m.data.length / n));
+      logits.set(out.logits.data, i0 * K);
     }
-    let out;
-    try {
-      out = await ex.explain(input, seed);
-    } catch (e) {
-      if (e instanceof ExplainError && e.code === 'BAD_INPUT') throw new UsageError(`--input: ${e.message}`);
-      throw e;
-    }
-    const key = f.signed ? 'gradcam-signed' : method;
-    const map = out.maps[key];
-    if (!map) throw new Error(`the engine returned no '${key}' map (got ${Object.keys(out.maps).join(', ') || 'none'})`);
+    if (!map) throw new Error('no input items');
     await writeNpy(f.out, map);
 
     const L = ex.layer;
@@ -197,10 +248,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.err(`warning: config.json says stride ${pkg.config.stride} but layer ${L.name} has stride ${L.stride}`);
     }
     io.out(`execution provider: ${ex.executionProvider}${ex.fallbackReason ? ` (fallback: ${ex.fallbackReason})` : ''}`);
-    io.out(`method: ${key}${key === 'gradcam-signed' ? ' (Σα·A, unrectified)' : ''}; target: ${target}`);
+    io.out(`method: ${key}${mode === 'signed' ? ' (unrectified)' : mode === 'against' ? ' (max(0, −L): evidence against the target)' : ''}; target: ${target}; batch ${Math.min(batch, N)}`);
     for (let i = 0; i < N; i++) {
-      const k = argmax(out.logits.data, i * K, K);
-      io.out(`item ${i}: predicted ${classLabel(k, names)}, logit ${out.logits.data[i * K + k].toFixed(4)}`);
+      const k = argmax(logits, i * K, K);
+      io.out(`item ${i}: predicted ${classLabel(k, names)}, logit ${logits[i * K + k].toFixed(4)}`);
     }
     let lo = Infinity, hi = -Infinity;
     for (const v of map.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
@@ -209,14 +260,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } finally {
     await ex.dispose();
   }
-}
-
-/** --out's folder must exist (checked before any computing) */
-function checkOutDir(out: string): void {
-  const d = dirname(resolve(out));
-  let isDir = false;
-  try { isDir = statSync(d).isDirectory(); } catch { /* missing */ }
-  if (!isDir) throw new UsageError(`--out '${out}': folder '${d}' does not exist (create it first)`);
 }
 
 /** NaN / ±Inf inputs give NaN maps: refuse them, naming the first bad element */
