@@ -6,8 +6,10 @@ import { rejectForeignRequest } from './guard.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { AnalysisServiceImpl, SlideServiceImpl, type AnalysisServiceDeps, type SlideServiceDeps } from '../../main/services/index.js';
+import { AnalysisServiceImpl, AnnotationServiceImpl, SlideServiceImpl, type AnalysisServiceDeps, type SlideServiceDeps } from '../../main/services/index.js';
+import { join } from 'node:path';
 import { createHandler } from '../../main/transport/index.js';
+import { VERSION } from '../cli/version.js';
 
 export interface StartServerOptions {
   port?: number;
@@ -118,7 +120,7 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
 
 export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  const service = new SlideServiceImpl({ host: 'http', configDir: opts.configDir, ...opts.service });
+  const service = new SlideServiceImpl({ host: 'http', version: VERSION, configDir: opts.configDir, ...opts.service });
   const opened: string[] = [];
   for (const p of opts.slides ?? []) opened.push((await service.open({ path: p })).id);
   const analysis = new AnalysisServiceImpl({

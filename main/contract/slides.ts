@@ -30,6 +30,8 @@ export interface SlideInfoDTO {
   compression: string;
   pixel: { channels: number; bitsPerSample: number; sampleFormat: string; photometric: string };
   hasIccProfile: boolean;
+  /** what the open left out or could not read (skipped levels, associated images), one sentence each; [] when intact */
+  warnings: string[];
   /** namespaced vendor metadata ('aperio.MPP', 'tiff.ImageDescription', …) */
   properties: Record<string, string>;
   /** Deep Zoom descriptor URL (relative) for any OpenSeadragon client */
@@ -98,6 +100,13 @@ export interface SlideService {
   recent(): Promise<RecentFileDTO[]>;
   hostInfo(): Promise<HostInfoDTO>;
 }
+
+/**
+ * The pixel sizes a user may set (µm per level-0 pixel), checked by the renderer, the transport and the
+ * service alike: from 0.05 µm/px (beyond the finest oil-immersion scans, ~0.1) to 100 µm/px (a 0.1× overview;
+ * anything coarser is a 72/300-dpi placeholder, not a microscope scale).
+ */
+export const MPP_OVERRIDE_RANGE = { min: 0.05, max: 100 } as const;
 
 /** Slide ids: opaque, URL-safe. */
 export const SLIDE_ID_RE = /^[A-Za-z0-9_-]{8,64}$/;

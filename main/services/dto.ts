@@ -18,6 +18,7 @@ export function toSlideInfoDTO(id: string, path: string, p: SlideProperties, mpp
     compression: p.compression,
     pixel: { ...p.pixel },
     hasIccProfile: p.hasIccProfile,
+    warnings: [...p.warnings],
     properties: { ...p.raw },
     dziUrl: urls.dzi(id),
   };

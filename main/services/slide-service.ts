@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { HostInfoDTO, OpenSlideRequest, RecentFileDTO, SetMppRequest, SlideInfoDTO } from '../contract/slides.js';
-import { SLIDE_ID_RE } from '../contract/slides.js';
+import { MPP_OVERRIDE_RANGE, SLIDE_ID_RE } from '../contract/slides.js';
 import type { Mpp, OpenSlideOptions, Slide } from '../engine/slide/types.js';
-import { SlideTiler, TileCache, type TileCacheOptions, type TilerOptions } from '../engine/tiles/index.js';
+import { SlideTiler, TileCache, dzsave, type DzSaveOptions, type DzSaveResult, type TileCacheOptions, type TilerOptions } from '../engine/tiles/index.js';
 import { ServiceError } from './errors.js';
 import { toSlideInfoDTO } from './dto.js';
 import type { SlideHostService } from './host.js';
@@ -136,7 +136,9 @@ export class SlideServiceImpl implements SlideHostService {
     else {
       const { x, y } = req.mpp;
       for (const [k, v] of Object.entries({ x, y })) {
-        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1000) throw new ServiceError('BAD_REQUEST', `setMpp: mpp.${k} must be a number in (0, 1000] µm/px (got ${v})`);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < MPP_OVERRIDE_RANGE.min || v > MPP_OVERRIDE_RANGE.max) {
+          throw new ServiceError('BAD_REQUEST', `setMpp: mpp.${k} must be a number from ${MPP_OVERRIDE_RANGE.min} to ${MPP_OVERRIDE_RANGE.max} µm/px (got ${v})`);
+        }
       }
       e.mppOverride = { x, y };
     }
@@ -148,7 +150,7 @@ export class SlideServiceImpl implements SlideHostService {
   }
 
   async hostInfo(): Promise<HostInfoDTO> {
-    return { app: 'glassbox', version: this.deps.version ?? '0.1.0', host: this.deps.host };
+    return { app: 'glassbox', version: this.version, host: this.deps.host };
   }
 
   async dziXml(id: string): Promise<string> {
@@ -187,8 +189,9 @@ export class SlideServiceImpl implements SlideHostService {
     return { slide: e.slide, path: e.path, mpp: this.mpp(e.id) };
   }
 
+  /** the app's version as the host passed it (package.json's, read by the composition root); 'unknown' in bare tests */
   get version(): string {
-    return this.deps.version ?? '0.0.0';
+    return this.deps.version ?? 'unknown';
   }
 
   private entry(id: string): Entry {

@@ -1,6 +1,6 @@
 /** zod schemas for every input of the API. */
 import { z } from 'zod';
-import { SLIDE_ID_RE } from '../contract/slides.js';
+import { MPP_OVERRIDE_RANGE, SLIDE_ID_RE } from '../contract/slides.js';
 import { ANALYSIS_ID_RE, CAM_METHOD_DTOS, type CamMethodDTO } from '../contract/analysis.js';
 import { HttpError } from './respond.js';
 
@@ -31,8 +31,9 @@ export const regionQuery = z.object({
 
 export const openBody = z.object({ path: z.string().min(1, 'must not be empty').max(4096, 'is too long') });
 
-const positive = z.number().finite().positive('must be > 0').max(1000, 'must be ≤ 1000 µm/px');
-export const mppBody = z.object({ mpp: z.union([z.null(), z.object({ x: positive, y: positive })]) });
+const { min: MPP_MIN, max: MPP_MAX } = MPP_OVERRIDE_RANGE;
+const mppValue = z.number().finite().min(MPP_MIN, `must be at least ${MPP_MIN} µm/px`).max(MPP_MAX, `must be at most ${MPP_MAX} µm/px`);
+export const mppBody = z.object({ mpp: z.union([z.null(), z.object({ x: mppValue, y: mppValue })]) });
 
 function describe(err: z.ZodError, what: string): string {
   return `${what}: ` + err.issues.map((i) => (i.path.length ? `${i.path.join('.')} ${i.message}` : i.message)).join('; ');
@@ -44,10 +45,10 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what: stri
   return r.data;
 }
 
-/** Reads a JSON body with a size limit; malformed JSON is a 400. */
-export async function readJson(req: Request): Promise<unknown> {
+/** Reads a text body of at most `max` bytes (413 LIMIT beyond). */
+export async function readText(req: Request, max: number = MAX_JSON_BYTES): Promise<string> {
   const len = Number(req.headers.get('content-length') ?? '0');
-  if (len > MAX_JSON_BYTES) throw new HttpError('LIMIT', `request body is too large (${len} bytes; at most ${MAX_JSON_BYTES})`);
+  if (len > max) throw new HttpError('LIMIT', `request body is too large (${len} bytes; at most ${max})`);
   const chunks: Uint8Array[] = [];
   let total = 0;
   if (req.body) {
@@ -56,14 +57,19 @@ export async function readJson(req: Request): Promise<unknown> {
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > MAX_JSON_BYTES) {
+      if (total > max) {
         await reader.cancel().catch(() => {});
-        throw new HttpError('LIMIT', `request body is too large (more than ${MAX_JSON_BYTES} bytes)`);
+        throw new HttpError('LIMIT', `request body is too large (more than ${max} bytes)`);
       }
       chunks.push(value);
     }
   }
-  const textBody = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads a JSON body with a size limit; malformed JSON is a 400. */
+export async function readJson(req: Request, max: number = MAX_JSON_BYTES): Promise<unknown> {
+  const textBody = await readText(req, max);
   if (textBody.trim() === '') throw new HttpError('BAD_REQUEST', 'request body is empty (expected JSON)');
   try {
     return JSON.parse(textBody);

@@ -11,6 +11,7 @@ import type { Slide } from '../../main/engine/slide/types.js';
 import { HAVE_SHARED_SLIDES, SHARED_SLIDES, SKIP_NO_SLIDES } from '../helpers/paths.js';
 import { FIXTURE, pyramidTiff } from './fixture.js';
 import { TRANSPORTS, type Transport } from './transports.js';
+import { VERSION } from '../../app/cli/version.js';
 
 const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 const body = async (r: Response) => new Uint8Array(await r.arrayBuffer());
@@ -46,7 +47,7 @@ for (const make of TRANSPORTS) {
     test('host info', async () => {
       const r = await t.fetch(urls.hostInfo());
       assert.equal(r.status, 200);
-      assert.deepEqual(await r.json(), { app: 'glassbox', version: '0.1.0', host: t.host });
+      assert.deepEqual(await r.json(), { app: 'glassbox', version: VERSION, host: t.host }, 'every host reports package.json\'s version');
     });
 
     test('open a slide: DTO with an opaque id and no paths', async () => {

@@ -11,6 +11,7 @@ import { AnalysisServiceImpl, SlideServiceImpl, type SlideServiceDeps } from '..
 import { createHandler, CSP } from '../../main/transport/index.js';
 import { APP_CSP } from '../../main/electron/security.js';
 import { startServer } from '../../app/server/index.js';
+import { VERSION } from '../../app/cli/version.js';
 import { createElectronHost } from '../../main/electron/compose.js';
 import { GrantedPaths } from '../../main/electron/granted-paths.js';
 
@@ -49,8 +50,8 @@ const roots = (a: AnalysisOpts) => (a.modelsDir ? [{ dir: a.modelsDir, source: '
 
 export async function directTransport(service: Partial<SlideServiceDeps> = {}, a: AnalysisOpts = {}): Promise<Transport> {
   const d = makeDirs();
-  const svc = new SlideServiceImpl({ host: 'http', configDir: d.configDir, ...service });
-  const analysis = new AnalysisServiceImpl({ slides: svc, version: '0.1.0', modelRoots: roots(a), cache: null });
+  const svc = new SlideServiceImpl({ host: 'http', version: VERSION, configDir: d.configDir, ...service });
+  const analysis = new AnalysisServiceImpl({ slides: svc, version: VERSION, modelRoots: roots(a), cache: null });
   const handler = createHandler({ service: svc, analysis, staticDir: d.staticDir });
   return {
     name: 'direct handler',
@@ -95,7 +96,7 @@ export async function electronTransport(opts: { granted?: GrantedPaths } & Analy
   const d = makeDirs();
   const granted = opts.granted ?? new GrantedPaths();
   const autoGrant = !opts.granted;
-  const host = createElectronHost({ configDir: d.configDir, staticDir: d.staticDir, version: '0.1.0', granted, modelsDir: opts.modelsDir, analysisCache: null });
+  const host = createElectronHost({ configDir: d.configDir, staticDir: d.staticDir, version: VERSION, granted, modelsDir: opts.modelsDir, analysisCache: null });
   return {
     name: 'Electron glassbox://app protocol',
     host: 'electron',

@@ -30,3 +30,21 @@ test('formatMagnification rounds by size', () => {
   assert.equal(formatMagnification(2.54), '≈ 2.5×');
   assert.equal(formatMagnification(0.314), '≈ 0.31×');
 });
+
+test('past the scan\'s resolution the readout names the digital zoom, not a made-up objective', async () => {
+  const { magnificationReadout } = await import('../../renderer/src/lib/magnification.js');
+  // a 40× scan at 3 screen px per scanned px: "40× + 3× digital", never "≈ 120×"
+  const over = magnificationReadout({ zoom: 3, objectivePower: 40, mpp: 0.25 })!;
+  assert.equal(over.text, '≈ 40× + 3× digital');
+  assert.equal(over.digital, true);
+  assert.match(over.title, /^Digital zoom past the scanned objective: the slide was scanned at 40× \(from its objective power\)/);
+  assert.doesNotMatch(over.text, /120/);
+  // at or below the scan's resolution it is the plain displayed magnification
+  assert.deepEqual(magnificationReadout({ zoom: 1, objectivePower: 40, mpp: 0.25 }), { text: '≈ 40×', title: "Displayed magnification (from the scan's objective power)", digital: false });
+  assert.equal(magnificationReadout({ zoom: 0.25, objectivePower: 40, mpp: null })!.text, '≈ 10×');
+  // from the pixel size alone (0.5 µm/px ≈ 20×), 1.5× over-zoom
+  const fromMpp = magnificationReadout({ zoom: 1.5, objectivePower: null, mpp: 0.5 })!;
+  assert.equal(fromMpp.text, '≈ 20× + 1.5× digital');
+  assert.match(fromMpp.title, /from its pixel size/);
+  assert.equal(magnificationReadout({ zoom: 2, objectivePower: null, mpp: null }), null);
+});

@@ -95,7 +95,7 @@ export class FakeSlide implements Slide {
     this.properties = {
       format: 'fake', vendor: null, width, height, levels, mpp: { x: 0.5, y: 0.5, source: 'vendor' }, objectivePower: 20,
       associatedImages: ['label'], pixel: { channels: 3, bitsPerSample: 8, sampleFormat: 'uint', photometric: 'rgb' },
-      compression: 'jpeg', hasIccProfile: false, raw: { 'fake.key': 'v' },
+      compression: 'jpeg', hasIccProfile: false, warnings: [], raw: { 'fake.key': 'v' },
     };
   }
 

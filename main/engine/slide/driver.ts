@@ -17,6 +17,8 @@ export interface DriverResult {
   pixel: SlideProperties['pixel'];
   hasIccProfile: boolean;
   raw: RawProps;
+  /** parts of the file left out (a broken reduced level, an unreadable associated image), one sentence each */
+  warnings: string[];
   /** resources to release on close (besides the TIFF file) */
   dispose?: () => void;
 }

@@ -51,8 +51,8 @@ const noPath = (path: string, m: string): string => (m.startsWith(`${path}: `) ?
 
 /**
  * Truncated / partly unreadable files: a level 0 whose data lies past EOF fails the open; other levels and
- * associated images are dropped. Everything skipped (here, while parsing IFDs, or by the driver's
- * glassbox.skipped-* entries) is summed up in one sentence in raw['glassbox.warning'].
+ * associated images are dropped. Everything skipped (here, while parsing IFDs, or by the driver) ends up in
+ * r.warnings, one sentence each, without the file's path.
  */
 async function dropIncomplete(path: string, tf: TiffFile, r: DriverResult): Promise<void> {
   const warnings = tf.warnings.map((w) => noPath(path, w));
@@ -73,13 +73,7 @@ async function dropIncomplete(path: string, tf: TiffFile, r: DriverResult): Prom
     delete r.associated[n];
     warnings.push(`associated image '${n}'${a.origin ? ` (${a.origin})` : ''} was skipped because ${why}`);
   }
-  for (const [k, v] of Object.entries(r.raw.map)) {
-    let m: RegExpMatchArray | null;
-    if ((m = k.match(/^glassbox\.skipped-ifd\[(\d+)\]$/))) warnings.push(`IFD ${m[1]} was skipped (${noPath(path, v)})`);
-    else if ((m = k.match(/^glassbox\.skipped-associated\.(.+)$/))) warnings.push(`associated image '${m[1]}' was skipped (${noPath(path, v)})`);
-    else if (k.startsWith('glassbox.skipped-level.')) warnings.push(noPath(path, v));
-  }
-  if (warnings.length) r.raw.set('glassbox.warning', `Parts of this file could not be read and were left out: ${warnings.join('; ')}.`);
+  r.warnings = [...warnings, ...r.warnings.map((w) => w.split(`${path}: `).join(''))];
 }
 
 export async function openSlide(path: string, opts: OpenSlideOptions = {}): Promise<Slide> {
@@ -120,6 +114,7 @@ export async function openSlide(path: string, opts: OpenSlideOptions = {}): Prom
       pixel: r.pixel,
       compression: levels[0].compression,
       hasIccProfile: r.hasIccProfile,
+      warnings: r.warnings,
       raw: r.raw.map,
     };
     return new TiffSlide(path, tf, properties, levels, r.associated, r.dispose);

@@ -41,6 +41,11 @@ export interface SlideProperties {
   /** tile compression of level 0, e.g. 'jpeg', 'jpeg2000', 'deflate', 'lzw', 'none' */
   compression: string;
   hasIccProfile: boolean;
+  /**
+   * What the open left out or could not read (skipped pyramid levels, IFDs, associated images), one sentence
+   * each, without the file's path; empty for an intact file. Shown to users as warnings, never as properties.
+   */
+  warnings: string[];
   /** raw vendor metadata, namespaced like OpenSlide: 'aperio.AppMag', 'tiff.ImageDescription', 'hamamatsu.XOffsetFromSlideCentre', 'ome.…' */
   raw: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 /** Small display formatters (pure). */
+import { MPP_OVERRIDE_RANGE } from '../../../main/contract/slides.js';
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -28,7 +29,8 @@ export function parseMpp(text: string): { ok: true; value: number } | { ok: fals
   if (t === '') return { ok: false, error: 'Enter the pixel size in µm per pixel, e.g. 0.25' };
   const v = Number(t);
   if (!Number.isFinite(v) || v <= 0) return { ok: false, error: `"${text}" is not a positive number of µm per pixel` };
-  if (v < 0.01 || v > 1000) return { ok: false, error: `${v} µm/px is outside the plausible range 0.01–1000` };
+  const { min, max } = MPP_OVERRIDE_RANGE;
+  if (v < min || v > max) return { ok: false, error: `${v} µm/px is outside the range a microscope scan can have (${min}–${max} µm/px)` };
   return { ok: true, value: v };
 }
 

@@ -33,3 +33,42 @@ export function formatMagnification(m: number | null): string {
   const digits = m >= 10 ? 0 : m >= 1 ? 1 : 2;
   return `≈ ${Number(m.toFixed(digits))}×`;
 }
+
+/** Past this many screen pixels per scanned pixel the view is digital zoom (no detail the scan does not hold). */
+export const DIGITAL_ZOOM_FROM = 1.01;
+
+export interface MagnificationReadout {
+  /** status-bar text: "≈ 20×", or "40× + 3× digital" past the scanned resolution */
+  text: string;
+  /** tooltip explaining the figure */
+  title: string;
+  /** true when the view magnifies past the scan's own resolution */
+  digital: boolean;
+}
+
+/** "3×", "1.5×", "12×": the digital factor, without the "≈" of an estimated magnification */
+function formatFactor(z: number): string {
+  return `${Number(z.toFixed(z >= 10 ? 0 : 1))}×`;
+}
+
+/**
+ * The readout for the status bar. Up to the scan's own resolution it is the displayed magnification; past it
+ * (over-zoom) it names the scanned magnification and the digital factor instead of a made-up objective:
+ * a 40× scan at 3 screen px per pixel reads "≈ 40× + 3× digital", not "≈ 120×". Null when unknown.
+ */
+export function magnificationReadout(inp: MagnificationInput): MagnificationReadout | null {
+  const base = baseMagnification(inp.objectivePower, inp.mpp);
+  const shown = displayedMagnification(inp);
+  if (base === null || shown === null) return null;
+  const source = inp.objectivePower !== null && inp.objectivePower > 0 ? 'objective power' : 'pixel size';
+  if (inp.zoom < DIGITAL_ZOOM_FROM) {
+    return { text: formatMagnification(shown), title: `Displayed magnification (from the scan's ${source})`, digital: false };
+  }
+  const scan = formatMagnification(base);
+  return {
+    text: `${scan} + ${formatFactor(inp.zoom)} digital`,
+    title: `Digital zoom past the scanned objective: the slide was scanned at ${scan.replace('≈ ', '')} (from its ${source}); `
+      + `each scanned pixel now covers ${formatFactor(inp.zoom).replace('×', '')} screen pixels, which adds no detail`,
+    digital: true,
+  };
+}

@@ -32,18 +32,19 @@ export const aperioSvs: Driver = {
     const associated: Record<string, LevelSource> = {};
     const assocImages: Array<[string, TiffImage]> = [];
     const raw = new RawProps();
+    const warnings: string[] = [];
     tf.ifds.forEach((ifd, i) => {
       if (ifd.hasTag(TAG.TileWidth) || i === 0) { // a broken level 0 fails the open; a broken reduced level is skipped
         if (i === 0) { levels.push(tf.image(ifd)); return; }
         try { levels.push(tf.image(ifd)); } catch (e) {
           if ((e as { code?: string }).code !== 'CORRUPT') throw e;
-          raw.set(`glassbox.skipped-ifd[${i}]`, (e as Error).message);
+          warnings.push(`IFD ${i} was skipped (${(e as Error).message})`);
         }
         return;
       }
       let im: TiffImage;
       try { im = tf.image(ifd); } catch (e) { // a broken associated image is left out; the slide still opens
-        raw.set(`glassbox.skipped-ifd[${i}]`, (e as Error).message);
+        warnings.push(`IFD ${i} was skipped (${(e as Error).message})`);
         return;
       }
       const desc = im.description.split(/\r?\n/)[1] ?? '';
@@ -63,7 +64,7 @@ export const aperioSvs: Driver = {
     for (const [name, im] of assocImages) {
       try {
         associated[name] = new ImageLevel([im], await chooseMapping([im], [im], new RawProps()));
-      } catch (e) { raw.set(`glassbox.skipped-associated.${name}`, (e as Error).message); }
+      } catch (e) { warnings.push(`associated image '${name}' was skipped (${(e as Error).message})`); }
     }
     const mpp = parseDecimal(kv.get('MPP'));
     return {
@@ -76,6 +77,7 @@ export const aperioSvs: Driver = {
       pixel: pixelInfo(levels[0]),
       hasIccProfile: ifd0.hasTag(TAG.ICCProfile),
       raw,
+      warnings,
     };
   },
 };

@@ -48,6 +48,7 @@ export const genericTiff: Driver = {
       pixel: pixelInfo(base),
       hasIccProfile: firstFull.hasTag(TAG.ICCProfile),
       raw,
+      warnings: [],
     };
   },
 };

@@ -89,6 +89,7 @@ export const hamamatsuNdpi: Driver = {
     pyramid.sort((a, b) => b.width * b.height - a.width * a.height);
     const ifd0 = pyramid[0].ifd;
     const raw = new RawProps();
+    const warnings: string[] = [];
     addTiffProps(raw, ifd0);
     const lens = ifd0.num(SOURCE_LENS, NaN);
     if (Number.isFinite(lens)) raw.set('hamamatsu.SourceLens', String(Math.fround(lens)));
@@ -108,15 +109,15 @@ export const hamamatsuNdpi: Driver = {
     for (const [i, im] of pyramid.entries()) {
       try {
         levels.push(await ndpiLevel(tf, im));
-      } catch (e) { // a broken reduced level is left out (recorded in glassbox.warning); a broken level 0 fails the open
+      } catch (e) { // a broken reduced level is left out (with a warning); a broken level 0 fails the open
         if (i === 0 || !(e instanceof SlideError) || e.code !== 'CORRUPT') throw e;
-        raw.set(`glassbox.skipped-level.IFD ${im.ifd.index}`, `level ${im.width}×${im.height} (IFD ${im.ifd.index}) skipped: ${e.message}`);
+        warnings.push(`level ${im.width}×${im.height} (IFD ${im.ifd.index}) skipped: ${e.message}`);
       }
     }
     const associated: Record<string, LevelSource> = {};
     if (macro) {
       try { associated.macro = new ImageLevel([macro], await chooseMapping([macro], [macro], new RawProps())); } catch (e) {
-        raw.set('glassbox.skipped-associated.macro', (e as Error).message);
+        warnings.push(`associated image 'macro' was skipped (${(e as Error).message})`);
       }
     }
     return {
@@ -129,6 +130,7 @@ export const hamamatsuNdpi: Driver = {
       pixel: { ...pixelInfo(pyramid[0]), photometric: pyramid[0].photometricName },
       hasIccProfile: ifd0.hasTag(TAG.ICCProfile),
       raw,
+      warnings,
     };
   },
 };

@@ -76,6 +76,7 @@ export const omeTiff: Driver = {
       pixel: pixelInfo(channels[0], single ? channels[0].samplesPerPixel : channels.length),
       hasIccProfile: ifd0.hasTag(TAG.ICCProfile),
       raw,
+      warnings: [],
     };
   },
 };
