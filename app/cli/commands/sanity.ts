@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { CliIO } from '../main.js';
 import { parseFlags, resolveModel, UsageError } from './layers.js';
-import { checkOutDir, finishInput, readInput } from './explain.js';
+import { finishInput, readInput } from './explain.js';
+import { checkOutDir } from '../args.js';
 import { ExplainError, type CamMethod, type Tensor } from '../../../main/engine/explain/types.js';
 import { checkPackageAgainstModel, resolveClass, type ModelPackage } from '../../../main/engine/model/index.js';
 import { TRUST_METHODS, type TrustMethod, type TrustProgress } from '../../../main/engine/trust/index.js';
@@ -46,7 +47,7 @@ export function intFlag(name: string, v: string | undefined, min: number, max = 
 export function outFlag(name: string, v: string | undefined, ext: string): void {
   if (v === undefined) return;
   if (extname(v).toLowerCase() !== ext) throw new UsageError(`--${name} '${v}' must end in ${ext}`);
-  checkOutDir(v);
+  checkOutDir(`--${name}`, v);
 }
 
 export function methodsFlag(v: string | undefined, many: boolean): TrustMethod[] {
