@@ -6,6 +6,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_SCHEME } from '../../main/contract/bridge.js';
+import { ANNOTATION_FORMAT_FILES } from '../../main/contract/annotations.js';
 import { createElectronHost } from '../../main/electron/compose.js';
 import { GrantedPaths } from '../../main/electron/granted-paths.js';
 import { registerIpc, sendMenuCommand } from '../../main/electron/ipc.js';
@@ -111,6 +112,19 @@ if (!app.requestSingleInstanceLock()) {
         return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
       },
       addModelFolder: (dir) => host!.analysis.addModelFolder(dir),
+      annotations: host.annotations,
+      showSaveDialog: async (defaultName, format) => {
+        const f = ANNOTATION_FORMAT_FILES[format];
+        const opts: Electron.SaveDialogOptions = { title: `Export annotations (${f.label})`, defaultPath: defaultName, filters: [{ name: f.label, extensions: [f.ext] }] };
+        const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
+      showAnnotationOpenDialog: async (format) => {
+        const f = ANNOTATION_FORMAT_FILES[format];
+        const opts: Electron.OpenDialogOptions = { title: `Import annotations (${f.label})`, properties: ['openFile'], filters: [{ name: f.label, extensions: format === 'geojson' ? ['geojson', 'json'] : ['xml'] }, { name: 'All files', extensions: ['*'] }] };
+        const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+        return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+      },
     });
     await rebuildMenu();
     createWindow();

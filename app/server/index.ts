@@ -19,6 +19,8 @@ export interface StartServerOptions {
   /** absolute paths opened at start */
   slides?: string[];
   configDir?: string;
+  /** where annotations are stored (default: configDir/annotations; without either, a temporary folder) */
+  annotationsDir?: string;
   /** overrides for the slide service (tests inject openSlide, tile options …) */
   service?: Partial<SlideServiceDeps>;
   /** model packages offered to the viewer (default: the shipped models/ folder) and the analysis result cache */
@@ -31,6 +33,7 @@ export interface RunningServer {
   server: Server;
   service: SlideServiceImpl;
   analysis: AnalysisServiceImpl;
+  annotations: AnnotationServiceImpl;
   url: string;
   host: string;
   port: number;
@@ -39,7 +42,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 1024 * 1024;
+/** annotation imports are up to 32 MiB (ANNOTATION_LIMITS.importBytes) */
+const MAX_BODY = 33 * 1024 * 1024;
 /** the shipped model packages (repo/models) */
 export const SHIPPED_MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 
@@ -126,7 +130,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const analysis = new AnalysisServiceImpl({
     slides: service, version: service.version, modelRoots: [{ dir: SHIPPED_MODELS, source: 'shipped' }], ...opts.analysis,
   });
-  const handler = createHandler({ service, analysis, staticDir: opts.staticDir });
+  const annotations = new AnnotationServiceImpl({ slides: service, analysis, dataDir: opts.annotationsDir ?? (opts.configDir ? join(opts.configDir, 'annotations') : undefined) });
+  const handler = createHandler({ service, analysis, annotations, staticDir: opts.staticDir });
   let origin = '';
   let boundAddress = host;
   let boundPort = 0;
@@ -182,6 +187,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     server,
     service,
     analysis,
+    annotations,
     url: origin,
     host: addr.address,
     port: addr.port,
@@ -190,6 +196,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
       await analysis.closeAll();
+      await annotations.close();
       await service.closeAll();
     },
   };

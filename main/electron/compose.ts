@@ -2,7 +2,8 @@
  * The Electron host's composition: the same services + fetch handler the HTTP host serves
  * (main/services + main/transport), wrapped for protocol.handle on glassbox://app.
  */
-import { AnalysisServiceImpl, SlideServiceImpl } from '../services/index.js';
+import { join } from 'node:path';
+import { AnalysisServiceImpl, AnnotationServiceImpl, SlideServiceImpl } from '../services/index.js';
 import { createHandler } from '../transport/index.js';
 import type { ResultCache } from '../engine/analysis/index.js';
 import { GrantedPaths } from './granted-paths.js';
@@ -26,6 +27,8 @@ export interface ElectronHostOptions {
 export interface ElectronHost {
   service: SlideServiceImpl;
   analysis: AnalysisServiceImpl;
+  /** per-slide annotations in configDir/annotations */
+  annotations: AnnotationServiceImpl;
   handle: FetchHandler;
   /** fill from the open dialog, drag-and-drop, argv / open-file; the recent list is allowed too */
   granted: GrantedPaths;
@@ -39,6 +42,7 @@ export function createElectronHost(o: ElectronHostOptions): ElectronHost {
     granted.has(path) || (await service.recent().catch(() => [])).some((r) => r.path === path);
   service = new SlideServiceImpl({ host: 'electron', version: o.version, configDir: o.configDir, authorizeOpen });
   const analysis = new AnalysisServiceImpl({ slides: service, version: o.version, modelRoots: o.modelsDir ? [{ dir: o.modelsDir, source: 'shipped' }] : [], cache: o.analysisCache });
-  const handler = createHandler({ service, analysis, staticDir: o.staticDir });
-  return { service, analysis, granted, handle: createProtocolHandler(handler, { onSlideOpened: o.onSlideOpened }) };
+  const annotations = new AnnotationServiceImpl({ slides: service, analysis, dataDir: join(o.configDir, 'annotations') });
+  const handler = createHandler({ service, analysis, annotations, staticDir: o.staticDir });
+  return { service, analysis, annotations, granted, handle: createProtocolHandler(handler, { onSlideOpened: o.onSlideOpened }) };
 }

@@ -3,8 +3,12 @@
  * and validates its arguments; menu commands go out on ONE fixed channel and only from a fixed set.
  */
 import { statSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { IpcMainEvent, IpcMainInvokeEvent } from 'electron';
-import { IPC_CHANNELS, type AddModelFolderResult } from '../contract/bridge.js';
+import { IPC_CHANNELS, type AddModelFolderResult, type AnnotationFileResult } from '../contract/bridge.js';
+import { ANNOTATION_FORMAT_FILES, ANNOTATION_IMPORT_FORMATS, ANNOTATION_LIMITS, type AnnotationFormatDTO, type AnnotationImportFormatDTO, type AnnotationService } from '../contract/annotations.js';
+import { SLIDE_ID_RE } from '../contract/slides.js';
 import type { ModelDTO } from '../contract/analysis.js';
 import { isPlausibleAbsolutePath } from './granted-paths.js';
 import { checkSender, type SenderLike } from './security.js';
@@ -29,6 +33,12 @@ export interface IpcDeps {
   showFolderDialog?: () => Promise<string | null>;
   /** adds a model package folder (AnalysisService.addModelFolder); throws naming why it is not one */
   addModelFolder?: (dir: string) => Promise<ModelDTO>;
+  /** the annotations of open slides, for export / import through native file dialogs */
+  annotations?: Pick<AnnotationService, 'exportText' | 'importText'>;
+  /** native save dialog for an export (default file name, format); one absolute path or null */
+  showSaveDialog?: (defaultName: string, format: AnnotationFormatDTO) => Promise<string | null>;
+  /** native open dialog for an annotation file of this format; one absolute path or null */
+  showAnnotationOpenDialog?: (format: AnnotationImportFormatDTO) => Promise<string | null>;
   /** log refused calls (defaults to console.warn) */
   warn?: (msg: string) => void;
 }
@@ -86,6 +96,7 @@ export function registerIpc(deps: IpcDeps): () => void {
       }
     });
   }
+  const unregisterAnnotations = registerAnnotationIpc(deps, warn);
   // sendSync from the preload's pathForFile: the renderer POSTs the path right after, so the grant must be in place first
   const onDropped = (event: IpcMainEvent, ...args: unknown[]): void => {
     const check = checkSender(event as unknown as SenderLike, deps.appContents());
@@ -103,6 +114,7 @@ export function registerIpc(deps: IpcDeps): () => void {
   return () => {
     deps.ipcMain.removeHandler(IPC_CHANNELS.showOpenDialog);
     if (addFolder) deps.ipcMain.removeHandler(IPC_CHANNELS.addModelFolder);
+    unregisterAnnotations();
     deps.ipcMain.removeListener(IPC_CHANNELS.droppedPath, onDropped);
   };
 }
@@ -126,4 +138,59 @@ export function sendMenuCommand(target: { isDestroyed?(): boolean; send(channel:
   if (!target || target.isDestroyed?.() || !isMenuCommand(cmd)) return false;
   target.send(IPC_CHANNELS.menu, cmd);
   return true;
+}
+
+/**
+ * Annotation export / import through native dialogs: the renderer names the open slide and the format, main shows
+ * the dialog, then writes the service's export to the chosen path, or reads the chosen file (size-checked) and
+ * imports it. Nothing but the user's chosen path is ever written or read.
+ */
+function registerAnnotationIpc(deps: IpcDeps, warn: (m: string) => void): () => void {
+  const svc = deps.annotations;
+  if (!svc || !deps.showSaveDialog || !deps.showAnnotationOpenDialog) return () => {};
+  const save = deps.showSaveDialog, pick = deps.showAnnotationOpenDialog;
+  const guard = (channel: string, event: IpcMainInvokeEvent, args: unknown[], formats: readonly string[]): { slideId: string; format: string } => {
+    const check = checkSender(event as unknown as SenderLike, deps.appContents());
+    if (!check.ok) {
+      warn(`glassbox: refused ${channel}: ${check.reason}`);
+      throw new IpcRejected(`${channel} refused: ${check.reason}`);
+    }
+    const [slideId, format] = args;
+    if (args.length !== 2 || typeof slideId !== 'string' || !SLIDE_ID_RE.test(slideId) || typeof format !== 'string' || !formats.includes(format)) {
+      throw new IpcRejected(`${channel} takes (slide id, one of ${formats.join(', ')})`);
+    }
+    return { slideId, format };
+  };
+  const failed = (e: unknown): AnnotationFileResult => ({ ok: false, error: e instanceof Error ? e.message : String(e) });
+  deps.ipcMain.handle(IPC_CHANNELS.exportAnnotations, async (event, ...args): Promise<AnnotationFileResult> => {
+    const { slideId, format } = guard(IPC_CHANNELS.exportAnnotations, event, args, Object.keys(ANNOTATION_FORMAT_FILES));
+    try {
+      const f = await svc.exportText(slideId, format as AnnotationFormatDTO);
+      const path = await save(f.filename, format as AnnotationFormatDTO);
+      if (typeof path !== 'string' || path.length === 0) return null;
+      if (!isPlausibleAbsolutePath(path)) return { ok: false, error: `not an absolute file path: ${String(path).slice(0, 200)}` };
+      await writeFile(path, f.text, 'utf8');
+      return { ok: true, path };
+    } catch (e) {
+      return failed(e);
+    }
+  });
+  deps.ipcMain.handle(IPC_CHANNELS.importAnnotations, async (event, ...args): Promise<AnnotationFileResult> => {
+    const { slideId, format } = guard(IPC_CHANNELS.importAnnotations, event, args, ANNOTATION_IMPORT_FORMATS);
+    try {
+      const path = await pick(format as AnnotationImportFormatDTO);
+      if (typeof path !== 'string' || path.length === 0) return null;
+      if (!isPlausibleAbsolutePath(path) || !isRegularFile(path)) return { ok: false, error: `${String(path).slice(0, 200)}: not a file` };
+      const size = (await stat(path)).size;
+      if (size > ANNOTATION_LIMITS.importBytes) return { ok: false, error: `${basename(path)} is ${size} bytes; at most ${ANNOTATION_LIMITS.importBytes} can be imported` };
+      const r = await svc.importText(slideId, format as AnnotationImportFormatDTO, await readFile(path, 'utf8'), basename(path));
+      return { ok: true, path, added: r.added.length, warnings: r.warnings };
+    } catch (e) {
+      return failed(e);
+    }
+  });
+  return () => {
+    deps.ipcMain.removeHandler(IPC_CHANNELS.exportAnnotations);
+    deps.ipcMain.removeHandler(IPC_CHANNELS.importAnnotations);
+  };
 }

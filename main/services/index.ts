@@ -3,4 +3,5 @@ export * from './errors.js';
 export * from './recent.js';
 export * from './dto.js';
 export * from './analysis-service.js';
+export * from './annotation-service.js';
 export * from './host.js';

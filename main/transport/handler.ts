@@ -3,6 +3,8 @@
  * the /api/* URL space of main/contract/slides.ts plus, optionally, static renderer files.
  */
 import type { AnalysisHostService, SlideHostService } from '../services/host.js';
+import type { AnnotationService } from '../contract/annotations.js';
+import { annotationRoutes } from './annotation-routes.js';
 import { HttpError, bytes, error, fromException, json, noContent, text } from './respond.js';
 import { serveStatic } from './static.js';
 import {
@@ -14,6 +16,8 @@ export interface HandlerDeps {
   service: SlideHostService;
   /** models and whole-slide analyses; undefined: those routes answer 404 */
   analysis?: AnalysisHostService;
+  /** per-slide annotations; undefined: those routes answer 404 */
+  annotations?: AnnotationService;
   /** built renderer (dist/renderer); undefined serves the API alone */
   staticDir?: string;
 }
@@ -114,6 +118,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       },
     },
     ...analysisRoutes(deps.analysis),
+    ...annotationRoutes(deps.annotations),
   ];
 
   return async function handle(req: Request): Promise<Response> {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MPP_OVERRIDE_RANGE, SLIDE_ID_RE } from '../contract/slides.js';
 import { ANALYSIS_ID_RE, CAM_METHOD_DTOS, type CamMethodDTO } from '../contract/analysis.js';
 import { HttpError } from './respond.js';
+import { REGION_LIMITS } from '../services/host.js';
 
 export const MAX_JSON_BYTES = 64 * 1024;
 export const MAX_INT = 2 ** 31 - 1;
@@ -21,13 +22,10 @@ const intParam = z
   .pipe(z.number().int().min(-MAX_INT).max(MAX_INT));
 export const associatedName = z.string().regex(/^[A-Za-z0-9 _.-]{1,64}$/, 'invalid associated image name');
 
-export const regionQuery = z.object({
-  x: intParam,
-  y: intParam,
-  w: index.pipe(z.number().int().min(1, 'must be ≥ 1').max(16384, 'must be ≤ 16384')),
-  h: index.pipe(z.number().int().min(1, 'must be ≥ 1').max(16384, 'must be ≤ 16384')),
-  level: index,
-});
+const side = index.pipe(z.number().int().min(1, 'must be ≥ 1').max(REGION_LIMITS.maxSide, `must be ≤ ${REGION_LIMITS.maxSide}`));
+export const regionQuery = z
+  .object({ x: intParam, y: intParam, w: side, h: side, level: index })
+  .refine((q) => q.w * q.h <= REGION_LIMITS.maxPixels, { message: `w × h must be ≤ ${REGION_LIMITS.maxPixels} pixels` });
 
 export const openBody = z.object({ path: z.string().min(1, 'must not be empty').max(4096, 'is too long') });
 

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnalysisServiceImpl, SlideServiceImpl, type SlideServiceDeps } from '../../main/services/index.js';
+import { AnalysisServiceImpl, AnnotationServiceImpl, SlideServiceImpl, type SlideServiceDeps } from '../../main/services/index.js';
 import { createHandler, CSP } from '../../main/transport/index.js';
 import { APP_CSP } from '../../main/electron/security.js';
 import { startServer } from '../../app/server/index.js';
@@ -52,7 +52,8 @@ export async function directTransport(service: Partial<SlideServiceDeps> = {}, a
   const d = makeDirs();
   const svc = new SlideServiceImpl({ host: 'http', version: VERSION, configDir: d.configDir, ...service });
   const analysis = new AnalysisServiceImpl({ slides: svc, version: VERSION, modelRoots: roots(a), cache: null });
-  const handler = createHandler({ service: svc, analysis, staticDir: d.staticDir });
+  const annotations = new AnnotationServiceImpl({ slides: svc, analysis, dataDir: join(d.configDir, 'annotations') });
+  const handler = createHandler({ service: svc, analysis, annotations, staticDir: d.staticDir });
   return {
     name: 'direct handler',
     host: 'http',
@@ -63,6 +64,7 @@ export async function directTransport(service: Partial<SlideServiceDeps> = {}, a
     fetch: (path, init) => handler(new Request(`http://glassbox.test${path}`, init)),
     async close() {
       await analysis.closeAll();
+      await annotations.close();
       await svc.closeAll();
       rmSync(d.tmp, { recursive: true, force: true });
     },

@@ -58,7 +58,7 @@ test('preload exposes exactly the GlassboxBridge on window.glassbox, on fixed ch
   new Function('require', 'module', 'exports', code)(req, mod, mod.exports);
   assert.deepEqual(Object.keys(exposed), ['glassbox']);
   const b = exposed.glassbox as { showOpenDialog(): Promise<string | null>; pathForFile(f: unknown): string; onMenu(l: (c: string) => void): () => void; addModelFolder(): Promise<unknown> };
-  assert.deepEqual(Object.keys(b).sort(), ['addModelFolder', 'onMenu', 'pathForFile', 'showOpenDialog']);
+  assert.deepEqual(Object.keys(b).sort(), ['addModelFolder', 'exportAnnotations', 'importAnnotations', 'onMenu', 'pathForFile', 'showOpenDialog']);
   assert.equal(await b.showOpenDialog(), '/picked/a.svs');
   assert.deepEqual(await b.addModelFolder(), { ok: false, error: 'no config.json' });
   assert.deepEqual(invoked, [[IPC_CHANNELS.showOpenDialog], [IPC_CHANNELS.addModelFolder]], 'no arguments go to main: it shows the dialog itself');
