@@ -78,7 +78,7 @@ export interface AnalysisDTO {
   layer: string | null;
   provider: string | null;
   geometry: { origin: [number, number]; cellSize: [number, number]; shape: [number, number]; patchSize: [number, number]; cellsPerPatch: [number, number] } | null;
-  /** gradcam.md §4, as in heatmap.json */
+  /** the resolution report (slide and model µm/px, resampling, cell size, smallest resolvable structure), as in heatmap.json */
   resolution: {
     slide_mpp: { x: number; y: number; source: string };
     model_mpp: number;

@@ -5,6 +5,10 @@
  */
 import type { AnalysisService } from '../contract/analysis.js';
 import type { SlideService } from '../contract/slides.js';
+import { LIMITS } from '../engine/tiff/limits.js';
+
+/** The region size bounds of regionPng, defined once in the engine (main/engine/tiff/limits.ts) for the transport and the CLI. */
+export const REGION_LIMITS = { maxSide: LIMITS.maxRegionSide, maxPixels: LIMITS.maxRegionPixels } as const;
 
 export interface SlideHostService extends SlideService {
   /** the Deep Zoom descriptor (.dzi XML) of an open slide */

@@ -1,5 +1,5 @@
 /**
- * gradcam.md §2 worked example, through the real engine: a tiny ONNX model whose target activation holds
+ * The Grad-CAM worked example (two 2×2 feature maps), through the real engine: a tiny ONNX model whose target activation holds
  * f1 = [[1, 2], [0, 1]], f2 = [[3, 0], [1, 2]] and whose head (GlobalAveragePool → Gemm) gives
  * α = [1/2, 1] for class 0 (weights [2, 4] / (H·W = 4)) and α = [1/2, −1] for class 1.
  */
@@ -27,7 +27,7 @@ function close(actual: Float32Array, expected: number[], what: string) {
   for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) < 1e-6, `${what}[${i}] = ${actual[i]}, expected ${expected[i]}`);
 }
 
-test('gradcam.md §2 worked example: α = [1/2, 1] → L = [[3.5, 1], [1, 2.5]] (ReLU changes nothing)', async () => {
+test('Grad-CAM worked example: α = [1/2, 1] → L = [[3.5, 1], [1, 2.5]] (ReLU changes nothing)', async () => {
   const ex = await createExplainer(model, { layer: 'act', methods: ['gradcam'], ep: 'cpu' });
   try {
     assert.equal(ex.layer.name, 'act');
@@ -41,7 +41,7 @@ test('gradcam.md §2 worked example: α = [1/2, 1] → L = [[3.5, 1], [1, 2.5]] 
   } finally { await ex.dispose(); }
 });
 
-test('gradcam.md §3 signed evidence: α = [1/2, −1] → L = ½f1 − f2 = [[−2.5, 1], [−1, −1.5]]', async () => {
+test('signed evidence: α = [1/2, −1] → L = ½f1 − f2 = [[−2.5, 1], [−1, −1.5]]', async () => {
   const ex = await createExplainer(model, { layer: 'act', methods: ['gradcam'], ep: 'cpu' });
   try {
     const out = await ex.explain(input, { data: Float32Array.from([0, 1]), dims: [2] });

@@ -141,7 +141,7 @@ test('texture encoding (NaN → sentinel) and probability planes', () => {
   assert.deepEqual([...probabilityPlane(probs, 3, 2, 1)].map((v) => +v.toFixed(2)), [0.1, 0.8, 0.5]);
 });
 
-test('resolution advice (gradcam.md §4): 2 cells; a finer layer is named when one exists', () => {
+test('resolution advice: a structure needs 2 cells; a finer layer is named when one exists', () => {
   const layers = [{ name: 'block1', stride: 2 }, { name: 'block2', stride: 4 }, { name: 'block3', stride: 16 }, { name: 'block4', stride: 32 }];
   // s = 32 at 0.5 µm/px → 16 µm cells: a 12 µm nucleus is not resolvable; block3 (8 µm cells) is not enough,
   // block2 (stride 4 → 2 µm) is the deepest that resolves it

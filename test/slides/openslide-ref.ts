@@ -1,5 +1,5 @@
 /**
- * Test helper (S2): OpenSlide reference regions through /usr/bin/python3 + openslide-python
+ * Test helper: OpenSlide reference regions through /usr/bin/python3 + openslide-python
  * (test/slides/openslide_ref.py), cached as raw RGB under CACHE_DIR/openslide-ref, plus pixel statistics.
  * Not a test file itself.
  */

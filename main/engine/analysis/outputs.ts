@@ -1,5 +1,5 @@
 /**
- * The files of an analysis result (the heatmap sidecar format of architecture.md):
+ * The files of an analysis result (the heatmap sidecar format the README documents):
  *   heatmap.npy            float32 (rows, cols) raw values for the class, NaN where no tissue was analysed
  *                          (with several classes: heatmap-<class>.npy + heatmap-<class>.json for each)
  *   heatmap.json           geometry, provenance and the resolution report; cell [r, c] covers level-0 pixels

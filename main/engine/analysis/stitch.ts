@@ -1,5 +1,5 @@
 /**
- * Stitching per-patch maps into one slide-level grid of raw values (never per-patch min-max, gradcam.md §6).
+ * Stitching per-patch maps into one slide-level grid of raw values (never per-patch min-max, so values compare across patches).
  * Overlapping patches are averaged with weights that peak at each patch's centre (a tent in cells, positive at
  * the edges), so the stitched map has no seams; without overlap every cell has one patch and the weights vanish.
  */

@@ -1,7 +1,7 @@
 /**
  * Whole-slide analysis: public types. Plain Node; no electron, no contract.
  *
- * Geometry (gradcam.md §4, §6): a model reads `patch_size_pixels` px at `spacing_um_px` µm/px; on a slide of
+ * Geometry: a model reads `patch_size_pixels` px at `spacing_um_px` µm/px; on a slide of
  * m µm/px a patch covers P·s/m level-0 px. The target layer's map has h×w cells per patch, so one heatmap cell
  * covers (P·s/m)/w level-0 px = (P/w)·s µm = stride × model µm/px. Cell [r, c] of the stitched grid covers level-0
  * pixels x0 + c·cw … x0 + (c+1)·cw by y0 + r·ch … y0 + (r+1)·ch, exactly (cw, ch may be fractional).

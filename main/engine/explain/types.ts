@@ -1,6 +1,6 @@
 /**
  * Explanations engine: public types. Plain Node (onnxruntime-node), no electron, no contract.
- * See ../shared/docs/gradcam.md for the method; every formula there must hold.
+ * The methods and their formulas are described in methods/cams.ts and methods/eigen.ts.
  */
 
 export type CamMethod = 'gradcam' | 'hirescam' | 'gradcam++' | 'xgradcam' | 'layercam' | 'eigencam' | 'saliency';

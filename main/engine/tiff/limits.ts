@@ -17,6 +17,8 @@ export const LIMITS = {
   maxTileBytes: 256 * 1024 * 1024,
   /** bytes of one tag value loaded into memory */
   maxTagBytes: 128 * 1024 * 1024,
-  /** pixels of one readRegion / readAssociated result */
+  /** pixels of one readRegion / readAssociated result (and of one region served or exported) */
   maxRegionPixels: 64 * 1024 * 1024, // 192 MiB of RGB
+  /** width / height of one region served over the API or written by `glassbox region` (the tiler's and the transport's bound) */
+  maxRegionSide: 16384,
 } as const;

@@ -278,11 +278,7 @@ export async function decodeJpegToRgb(jpeg: Uint8Array, what: string, maxPixels 
   return { data: rgb, width, height };
 }
 
-/** Hamamatsu tag 65432: the high 32 bits of each McuStarts entry (present in NDPI files larger than 4 GiB). */
-export const NDPI_MCU_STARTS_TAG = 65426;
-export const NDPI_MCU_STARTS_HIGH_TAG = 65432;
-
-/** 64-bit McuStarts from tag 65426 (low words) and, when present, tag 65432 (high words). */
+/** 64-bit McuStarts from TAG.NdpiMcuStarts (low words) and, when present, TAG.NdpiMcuStartsHigh (high words). */
 export function combineNdpiMcuStarts(low: ArrayLike<number>, high: ArrayLike<number> | null | undefined): number[] {
   if (high && high.length !== low.length) {
     throw new SlideError('CORRUPT', `NDPI McuStarts high words: ${high.length} entries for ${low.length} McuStarts`);

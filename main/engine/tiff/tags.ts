@@ -8,6 +8,8 @@ export const TAG = {
   ExtraSamples: 338, SampleFormat: 339, SMinSampleValue: 340, SMaxSampleValue: 341, JPEGTables: 347,
   YCbCrSubsampling: 530, Copyright: 33432, ICCProfile: 34675,
   NdpiFormatFlag: 65420, NdpiSourceLens: 65421, NdpiMcuStarts: 65426,
+  /** high 32 bits of each McuStarts entry, in NDPI files larger than 4 GiB */
+  NdpiMcuStartsHigh: 65432,
 } as const;
 
 export const COMPRESSION_NAMES: Record<number, string> = {

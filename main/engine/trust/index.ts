@@ -1,5 +1,5 @@
 /**
- * Trust tools (issue 10; gradcam.md §5): the model parameter randomization check and deletion / insertion
+ * Trust tools: the model parameter randomization check and deletion / insertion
  * faithfulness curves on the user's own model, reports (JSON, SVG, HTML). Builds only on the explanations engine.
  */
 export { findBlocks, type Block, type BlockOptions } from './blocks.js';

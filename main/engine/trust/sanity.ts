@@ -1,5 +1,5 @@
 /**
- * Model parameter randomization test (Adebayo et al., NeurIPS 2018; gradcam.md §5), on the user's own model:
+ * Model parameter randomization test (Adebayo et al., NeurIPS 2018), on the user's own model:
  * cascading (the blocks from the logits toward the input, cumulatively) or independent (one block at a time);
  * for each step the model's parameters are re-drawn (randomize.ts), the chosen methods' maps recomputed by the
  * explanations engine on the modified bytes for the same inputs and the same explained class, and each map

@@ -1,7 +1,7 @@
 /**
  * Heatmap display logic (pure, unit-tested in test/renderer/heatmap.test.ts): colormap lookup tables, the
  * slide-global display scale, display modes (evidence for / against / signed), cell geometry and the
- * device-pixel → cell affine the overlay shader uses, and the resolution advice of gradcam.md §4.
+ * device-pixel → cell affine the overlay shader uses, and the resolution advice (a structure must span ≥ 2 map cells).
  */
 import type { AnalysisDTO } from '../../../main/contract/analysis.js';
 import { clamp01, colormapRgb, type ColormapName } from '../../../main/contract/colormap.js';
@@ -175,7 +175,7 @@ export interface ResolutionAdvice {
 }
 
 /**
- * gradcam.md §4: a structure must span ≥ 2 cells. `cellUm` is the current map's cell (largest axis); other
+ * A structure must span ≥ 2 cells to be resolved. `cellUm` is the current map's cell (largest axis); other
  * layers' cells scale with their stride (cell µm = stride × µm per model input px).
  */
 export function resolutionAdvice(structureUm: number, cellUm: number, stride: number, layers: LayerLike[], currentLayer: string | null): ResolutionAdvice {
@@ -203,7 +203,7 @@ export function resolutionAdvice(structureUm: number, cellUm: number, stride: nu
   return { cells, resolvable: false, smallestUm, warning, suggestion };
 }
 
-/** gradcam.md §4, as the server reports it (AnalysisDTO.resolution) */
+/** the resolution report as the server gives it (AnalysisDTO.resolution) */
 export type ResolutionReport = NonNullable<AnalysisDTO['resolution']>;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The heatmap overlay (heatmap-rendering.md design A): the float grid lives in one R32F texture and is coloured
+ * The heatmap overlay (one float texture, coloured on the GPU): the float grid lives in one R32F texture and is coloured
  * on the GPU by our own WebGL2 canvas inside OpenSeadragon's canvas. Panning/zooming = one new affine uniform
  * and one quad; colormap = a 256×1 LUT upload; range / threshold / opacity / mode / smoothing = uniforms.
  * Nothing is recoloured on the main thread. NaN cells (not analysed yet) are transparent.

@@ -1,6 +1,6 @@
 /**
- * Grad-CAM (gradcam.md §2–3), HiResCAM, Grad-CAM++, XGrad-CAM, LayerCAM — computed in JS in float64 from the
- * fetched activations A and gradients G = dS/dA — and saliency (gradcam.md §1), in-graph.
+ * Grad-CAM (Selvaraju et al. 2017; signed for/against evidence), HiResCAM, Grad-CAM++, XGrad-CAM, LayerCAM — computed in JS in float64 from the
+ * fetched activations A and gradients G = dS/dA — and saliency (the input gradient, Simonyan et al. 2014), in-graph.
  *
  * Why not in-graph: every one of these maps is a sum over the K channels whose terms often cancel (e.g. DenseNet-121
  * features.norm5 with BatchNorm statistics of real H&E crops: K = 1024, max|map| ~ 1e-3 · Σ_k|term_k|; HiResCAM at

@@ -1,6 +1,6 @@
 /**
  * hamamatsu-ndpi: detected by tag 65420 (NDPI format flag). Pyramid levels = IFDs with SourceLens (65421) > 0,
- * each ONE JPEG strip served as virtual tiles by helper S2's ../../tiff/ndpi.ts (restart-marker random access:
+ * each ONE JPEG strip served as virtual tiles by ../../tiff/ndpi.ts (restart-marker random access:
  * only the tile's bytes are read). SourceLens -1 = macro. Metadata: tag 65449 "key=value" lines and the
  * offset tags -> hamamatsu.*; objective power = SourceLens; mpp from the TIFF resolution tags (OpenSlide does
  * the same: NDPI has no other scale).
@@ -16,10 +16,8 @@ import { RawProps, addTiffProps, pixelInfo } from '../properties.js';
 import { SlideError, type EncodedTile, type RgbImage } from '../types.js';
 
 const SOURCE_LENS = 65421, X_OFFSET = 65422, Y_OFFSET = 65423, FOCAL_PLANE = 65424, REFERENCE = 65427, PROPERTY_MAP = 65449;
-/** high 32 bits of McuStarts in files > 4 GiB (OpenSlide: NDPI_MCU_STARTS_HIGHBITS) */
-const MCU_STARTS_HIGH = 65432;
 
-/** S2's module names the strip, not the file: prefix the file path to its errors. */
+/** ../../tiff/ndpi.ts names the strip, not the file: prefix the file path to its errors. */
 async function named<T>(name: string, f: () => Promise<T>): Promise<T> {
   try { return await f(); } catch (e) {
     if (e instanceof SlideError && !e.message.includes(name.split(': ')[0])) throw new SlideError(e.code, `${name}: ${e.message}`, { cause: e });
@@ -68,7 +66,7 @@ async function ndpiLevel(tf: TiffFile, im: TiffImage): Promise<LevelSource> {
   }
   const { offset, length } = await im.chunkRange(0);
   const low = await im.ifd.loadValue(TAG.NdpiMcuStarts);
-  const high = await im.ifd.loadValue(MCU_STARTS_HIGH);
+  const high = await im.ifd.loadValue(TAG.NdpiMcuStartsHigh);
   const starts = Array.isArray(low) ? combineNdpiMcuStarts(low, Array.isArray(high) ? high : null) : null;
   const idx = await named(name, () => indexNdpiStrip(readerFor(tf.src), offset, length, starts, { width: im.width, height: im.height, name }));
   return new NdpiLevel(idx, readerFor(tf.src), name, `IFD ${im.ifd.index}`);
