@@ -107,8 +107,26 @@ async function readBands(slide: Slide, level: number, lds: number, lx: number, l
   return out;
 }
 
-/** One crop of `geometry`'s bounding box (clipped to the slide). */
-export async function renderCrop(slide: Slide, geometry: Geometry, opts: CropOptions): Promise<CropResult> {
+export interface CropPlan {
+  s: number;
+  mpp: number | null;
+  /** level-0 px of the output's top-left */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  clipped: boolean;
+  level: number;
+  lds: number;
+  /** the level-pixel rectangle read */
+  lx: number;
+  ly: number;
+  rw: number;
+  rh: number;
+}
+
+/** Everything about a crop that can be checked without reading pixels (throws ExportError on a bad request). */
+export function planCrop(slide: Slide, geometry: Geometry, opts: Pick<CropOptions, 'mpp' | 'downsample' | 'margin'>): CropPlan {
   const { s, mpp } = cropDownsample(slide, opts);
   const { width: W, height: H, levels } = slide.properties;
   let [bx0, by0, bx1, by1] = geometryBounds(geometry);
@@ -118,25 +136,30 @@ export async function renderCrop(slide: Slide, geometry: Geometry, opts: CropOpt
   if (bx1 - bx0 < minSide && (geometry.type === 'Point' || geometry.type === 'MultiPoint' || bx1 === bx0)) { const c = (bx0 + bx1) / 2; bx0 = c - minSide / 2; bx1 = c + minSide / 2; }
   if (by1 - by0 < minSide && (geometry.type === 'Point' || geometry.type === 'MultiPoint' || by1 === by0)) { const c = (by0 + by1) / 2; by0 = c - minSide / 2; by1 = c + minSide / 2; }
   const want = [Math.floor(bx0 - margin), Math.floor(by0 - margin), Math.ceil(bx1 + margin), Math.ceil(by1 + margin)];
-  const rx0 = Math.max(0, want[0]), ry0 = Math.max(0, want[1]);
-  const rx1 = Math.min(W, want[2]), ry1 = Math.min(H, want[3]);
-  if (rx1 <= rx0 || ry1 <= ry0) {
+  const x = Math.max(0, want[0]), y = Math.max(0, want[1]);
+  const x1 = Math.min(W, want[2]), y1 = Math.min(H, want[3]);
+  if (x1 <= x || y1 <= y) {
     throw new ExportError('OUT_OF_SLIDE', `the region (${bx0.toFixed(0)}, ${by0.toFixed(0)})–(${bx1.toFixed(0)}, ${by1.toFixed(0)}) lies outside the slide (${W}×${H} px at level 0)`);
   }
-  const clipped = rx0 > want[0] || ry0 > want[1] || rx1 < want[2] || ry1 < want[3];
-  const outW = Math.max(1, Math.round((rx1 - rx0) / s)), outH = Math.max(1, Math.round((ry1 - ry0) / s));
-  if (outW > EXPORT_LIMITS.maxCropSide || outH > EXPORT_LIMITS.maxCropSide || outW * outH > EXPORT_LIMITS.maxCropPixels) {
-    throw new ExportError('LIMIT', `a ${outW}×${outH} px crop is too large (at most ${EXPORT_LIMITS.maxCropSide} px per side and ${EXPORT_LIMITS.maxCropPixels / 1e6} Mpx); choose a coarser µm/px`);
+  const clipped = x > want[0] || y > want[1] || x1 < want[2] || y1 < want[3];
+  const width = Math.max(1, Math.round((x1 - x) / s)), height = Math.max(1, Math.round((y1 - y) / s));
+  if (width > EXPORT_LIMITS.maxCropSide || height > EXPORT_LIMITS.maxCropSide || width * height > EXPORT_LIMITS.maxCropPixels) {
+    throw new ExportError('LIMIT', `a ${width}×${height} px crop is too large (at most ${EXPORT_LIMITS.maxCropSide} px per side and ${EXPORT_LIMITS.maxCropPixels / 1e6} Mpx); choose a coarser µm/px`);
   }
   const level = readLevel(levels, s);
   const lds = levels[level].downsample;
   // the level-pixel rectangle covering the output's level-0 extent
-  const lx0 = Math.floor(rx0 / lds + 1e-9), ly0 = Math.floor(ry0 / lds + 1e-9);
-  const lx1 = Math.ceil((rx0 + outW * s) / lds - 1e-9), ly1 = Math.ceil((ry0 + outH * s) / lds - 1e-9);
-  const rw = Math.max(1, lx1 - lx0), rh = Math.max(1, ly1 - ly0);
+  const lx = Math.floor(x / lds + 1e-9), ly = Math.floor(y / lds + 1e-9);
+  const rw = Math.max(1, Math.ceil((x + width * s) / lds - 1e-9) - lx), rh = Math.max(1, Math.ceil((y + height * s) / lds - 1e-9) - ly);
   if (rw * rh > EXPORT_LIMITS.maxReadPixels) {
     throw new ExportError('LIMIT', `the crop needs ${rw}×${rh} px of slide level ${level} (more than ${EXPORT_LIMITS.maxReadPixels / 2 ** 20} Mpx): the slide has no pyramid level near ${s.toPrecision(3)}× downsample; choose a coarser µm/px or a smaller region`);
   }
+  return { s, mpp, x, y, width, height, clipped, level, lds, lx, ly, rw, rh };
+}
+
+/** One crop of `geometry`'s bounding box (clipped to the slide). */
+export async function renderCrop(slide: Slide, geometry: Geometry, opts: CropOptions): Promise<CropResult> {
+  const { s, mpp, x: rx0, y: ry0, width: outW, height: outH, clipped, level, lds, lx: lx0, ly: ly0, rw, rh } = planCrop(slide, geometry, opts);
   const raw = await readBands(slide, level, lds, lx0, ly0, rw, rh, opts.signal);
   throwIfAborted(opts.signal, 'crop');
   const k = lds / s; // output px per level px
@@ -165,8 +188,14 @@ export async function renderCrop(slide: Slide, geometry: Geometry, opts: CropOpt
   const outline = opts.outline
     ? { d: geometryPath(geometry, rx0, ry0, s, Math.max(3, Math.min(outW, outH) / 40)), color: opts.outline.color, strokeWidth: opts.outline.width ?? Math.max(1.5, Math.min(outW, outH) / 250) }
     : null;
-  let out = sharp(rgb, { raw: { width: outW, height: outH, channels: 3 }, limitInputPixels: false });
-  if (outline || bar) out = out.composite([{ input: Buffer.from(decorationSvg(outW, outH, outline, bar)), top: 0, left: 0 }]);
+  let pixels: Uint8Array = rgb;
+  if (outline || bar) {
+    // composite to raw first: the SVG's alpha would otherwise turn the file into RGBA
+    const { data, info } = await sharp(rgb, { raw: { width: outW, height: outH, channels: 3 }, limitInputPixels: false })
+      .composite([{ input: Buffer.from(decorationSvg(outW, outH, outline, bar)), top: 0, left: 0 }]).raw().toBuffer({ resolveWithObject: true });
+    pixels = info.channels === 3 ? data : await sharp(data, { raw: { width: outW, height: outH, channels: info.channels } }).removeAlpha().raw().toBuffer();
+  }
+  let out = sharp(pixels, { raw: { width: outW, height: outH, channels: 3 }, limitInputPixels: false });
   if (mpp) out = out.withMetadata({ density: 25400 / mpp });
   out = opts.format === 'png'
     ? out.png({ compressionLevel: 6 })

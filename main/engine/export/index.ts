@@ -4,7 +4,7 @@
  * Plain Node; no electron, no contract (colours and the scale-bar policy are handed in: see types.ts).
  */
 export * from './types.js';
-export { renderCrop, cropDownsample, geometryBounds, type CropOptions, type CropResult, type CropFormat } from './crop.js';
+export { renderCrop, planCrop, cropDownsample, geometryBounds, type CropPlan, type CropOptions, type CropResult, type CropFormat } from './crop.js';
 export { blendOverlay, sampleGrid, lutOffset, type ValueGrid } from './paint.js';
 export {
   writeHeatmapFloatTiff, writeHeatmapRgbaTiff, rgbaDownsample, floatPyramid, reduceNanMean, readSidecar, sidecarPath,
