@@ -173,6 +173,11 @@ export class SlideServiceImpl implements SlideHostService {
     return this.entry(id).tiler.regionPng(r.x, r.y, r.level, r.w, r.h, signal);
   }
 
+  /** A complete Deep Zoom export of an open slide to OUTDIR/<name>.dzi + <name>_files/ (`glassbox dzi`; engine dzsave). */
+  exportDeepZoom(id: string, outDir: string, name: string, opts?: DzSaveOptions): Promise<DzSaveResult> {
+    return dzsave(this.entry(id).slide, outDir, name, opts);
+  }
+
   /** The tiler of an open slide (tests and benchmarks inspect its counters; hosts use the methods above). */
   tiler(id: string): SlideTiler {
     return this.entry(id).tiler;

@@ -1,14 +1,20 @@
 /** glassbox dzi SLIDE OUTDIR [--tile-size N] [--overlap N] [--quality Q] [--name NAME] [--force] */
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { basename, resolve } from 'node:path';
 import type { CliIO } from '../main.js';
-import { openSlide } from '../../../main/engine/slide/index.js';
-import { DzSaveExistsError, MAX_DZSAVE_TILE_SIZE, dzsave } from '../../../main/engine/tiles/index.js';
-import { joinNegatives } from '../args.js';
+import { DzSaveExistsError, MAX_DZSAVE_TILE_SIZE } from '../../../main/engine/tiles/dzsave.js';
+import { withSlide } from '../slides.js';
+import { helpRequested, joinNegatives } from '../args.js';
 
 export const summary = 'export a complete Deep Zoom pyramid (OUTDIR/<name>.dzi + <name>_files/), like vips dzsave';
 
-const USAGE = 'usage: glassbox dzi SLIDE OUTDIR [--tile-size N] [--overlap N] [--quality Q] [--name NAME] [--force]';
+const USAGE = 'usage: glassbox dzi SLIDE OUTDIR [--tile-size N] [--overlap N] [--quality Q] [--name NAME] [--force] [--quiet]';
+const HELP = `${USAGE}
+  writes OUTDIR/NAME.dzi and OUTDIR/NAME_files/<level>/<col>_<row>.jpeg (OUTDIR is created if missing)
+  --tile-size N: Deep Zoom tile side, 1..${MAX_DZSAVE_TILE_SIZE} (default 254); --overlap N: pixels shared with each neighbour (default 1)
+  --quality Q: JPEG quality 1..100 (default 85); --name NAME: default the slide's file name without extension
+  --force: replace an earlier export's NAME.dzi and NAME_files/ (only those); --quiet: no progress on stderr`;
 
 const NUMERIC = new Set(['--tile-size', '--overlap', '--quality']);
 
@@ -22,6 +28,10 @@ function int(name: string, v: string, min: number, max: number): number {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
+  if (helpRequested(argv)) {
+    io.out(HELP);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -48,12 +58,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const outDir = resolve(positionals[1]);
   const name = values.name ?? basename(slidePath).replace(/(\.ome)?\.[^.]+$/i, '');
   if (!/^[^/\\\0]+$/.test(name) || name === '.' || name === '..') throw new Error(`bad --name '${name}'`);
-  const slide = await openSlide(slidePath);
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new Error(`OUTDIR '${positionals[1]}' is a file, not a folder`);
   const t0 = performance.now();
   let last = 0;
   const tty = process.stderr.isTTY;
   try {
-    const res = await dzsave(slide, outDir, name, {
+    const res = await withSlide(slidePath, ({ service, id }) => service.exportDeepZoom(id, outDir, name, {
       tileSize,
       overlap,
       quality,
@@ -68,14 +78,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
             if (tty) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
             else process.stderr.write(line + '\n');
           },
-    });
+    }));
     const s = ((performance.now() - t0) / 1000).toFixed(2);
     io.out(`wrote ${res.tiles} tiles in ${res.levels} levels to ${res.dziPath} (${s} s)`);
     return 0;
   } catch (e) {
     if (e instanceof DzSaveExistsError) throw new Error(`${e.paths.join(' and ')} already exist${e.paths.length === 1 ? 's' : ''} (an earlier export?): pass --force to replace ${e.paths.length === 1 ? 'it' : 'them'} (only those; nothing else in ${outDir} is touched)`);
     throw e;
-  } finally {
-    await slide.close();
   }
 }

@@ -9,7 +9,7 @@ import type { CliIO } from '../main.js';
 import { parseFlags, resolveModel, UsageError } from './layers.js';
 import { readNpy, writeNpy } from '../../../main/engine/explain/npy.js';
 import { CAM_METHODS, ExplainError, type CamMethod, type Explainer, type ExplainOutput, type Tensor } from '../../../main/engine/explain/types.js';
-import { checkOutDir } from '../args.js';
+import { checkOutDir as checkOutFolder } from '../args.js';
 import { resolveClass, preprocessImage, bareTransforms, stackBatch, checkPackageAgainstModel, type ModelPackage } from '../../../main/engine/model/index.js';
 
 export const summary = 'compute a Grad-CAM-family map (raw float32 .npy) for an image or an NCHW .npy tensor';
@@ -148,11 +148,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!f.input || f.input.length === 0) throw new UsageError('--input is required (an NCHW .npy tensor or an image file)');
   if (!f.out) throw new UsageError('--out is required (OUT.npy)');
   if (extname(f.out).toLowerCase() !== '.npy') throw new UsageError(`--out '${f.out}' must end in .npy`);
-  try {
-    checkOutDir('--out', f.out);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  checkOutDir(f.out);
   if (f.class !== undefined && f.contrast !== undefined) throw new UsageError('--class and --contrast are mutually exclusive');
   let contrast: [string, string] | null = null;
   if (f.contrast !== undefined) {
@@ -259,6 +255,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   } finally {
     await ex.dispose();
+  }
+}
+
+/** --out's folder must exist (checked before any computing) */
+function checkOutDir(out: string): void {
+  try {
+    checkOutFolder('--out', out);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
 }
 

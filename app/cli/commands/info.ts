@@ -1,36 +1,22 @@
 /** glassbox info SLIDE [--json] */
 import { parseArgs } from 'node:util';
-import { basename, resolve } from 'node:path';
 import type { CliIO } from '../main.js';
-import { openSlide } from '../../../main/engine/slide/index.js';
-import type { SlideProperties } from '../../../main/engine/slide/types.js';
+import { cliInfo, withSlide } from '../slides.js';
+import { helpRequested } from '../args.js';
 
 export const summary = 'print a slide\'s properties (levels, mpp, vendor, associated images); --json for one JSON object';
 
+const USAGE = 'usage: glassbox info SLIDE [--json]';
+const HELP = `${USAGE}
+  SLIDE: a whole-slide image (.svs, .ndpi, .tif/.tiff, .ome.tif, …)
+  --json: one JSON object, the same slide description the viewer's hosts send (SlideInfoDTO, without id and URL)`;
+
 function parse(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    return parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
-    throw new Error(`${(e as Error).message} (usage: glassbox info SLIDE [--json])`);
+    throw new Error(`${(e as Error).message} (${USAGE})`);
   }
-}
-
-export function infoObject(path: string, p: SlideProperties) {
-  return {
-    file: basename(path),
-    format: p.format,
-    vendor: p.vendor,
-    width: p.width,
-    height: p.height,
-    levels: p.levels.map((l) => ({ width: l.width, height: l.height, downsample: l.downsample, tileWidth: l.tileWidth, tileHeight: l.tileHeight })),
-    mpp: p.mpp ? { x: p.mpp.x, y: p.mpp.y, source: p.mpp.source } : null,
-    objectivePower: p.objectivePower,
-    associatedImages: p.associatedImages,
-    compression: p.compression,
-    pixel: p.pixel,
-    hasIccProfile: p.hasIccProfile,
-    properties: p.raw,
-  };
 }
 
 function oneLine(v: string, max = 120): string {
@@ -44,18 +30,20 @@ function table(rows: string[][]): string[] {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
+  if (helpRequested(argv)) {
+    io.out(HELP);
+    return 0;
+  }
   const { values, positionals } = parse(argv);
-  if (positionals.length !== 1) throw new Error(`expected exactly one SLIDE path (usage: glassbox info SLIDE [--json])`);
-  const path = resolve(positionals[0]);
-  const slide = await openSlide(path);
-  try {
-    const p = slide.properties;
+  if (positionals.length !== 1) throw new Error(`expected exactly one SLIDE path (${USAGE})`);
+  return withSlide(positionals[0], async ({ info }) => {
+    const p = cliInfo(info);
     if (values.json) {
-      io.out(JSON.stringify(infoObject(path, p), null, 2));
+      io.out(JSON.stringify(p, null, 2));
       return 0;
     }
     const lines = table([
-      ['file', basename(path)],
+      ['file', p.name],
       ['format', `${p.format}${p.vendor ? ` (vendor ${p.vendor})` : ''}`],
       ['size', `${p.width} × ${p.height} px`],
       ['mpp', p.mpp ? `${p.mpp.x} × ${p.mpp.y} µm/px (${p.mpp.source})` : 'unknown'],
@@ -72,12 +60,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         ...p.levels.map((l, i) => [`  ${i}`, String(l.width), String(l.height), String(Number(l.downsample.toFixed(4))), `${l.tileWidth}×${l.tileHeight}`]),
       ]),
     );
-    const keys = Object.keys(p.raw).sort();
+    const keys = Object.keys(p.properties).sort();
     lines.push('', `properties (${keys.length}):`);
-    if (keys.length) lines.push(...table(keys.map((k) => [`  ${k}`, oneLine(p.raw[k])])));
+    if (keys.length) lines.push(...table(keys.map((k) => [`  ${k}`, oneLine(p.properties[k])])));
     io.out(lines.join('\n'));
     return 0;
-  } finally {
-    await slide.close();
-  }
+  });
 }

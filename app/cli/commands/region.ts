@@ -3,15 +3,18 @@ import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CliIO } from '../main.js';
-import { openSlide } from '../../../main/engine/slide/index.js';
-import { checkRegion, encodePng } from '../../../main/engine/tiles/index.js';
-import { joinNegatives } from '../args.js';
+import { withSlide } from '../slides.js';
+import { checkOutDir, helpRequested, joinNegatives } from '../args.js';
 
 export const summary = 'write a region as PNG: --x --y (level-0 px) --w --h (px at --level, default 0) --out FILE.png';
 
 const NUMERIC = new Set(['--x', '--y', '--w', '--h', '--level']);
 
 const USAGE = 'usage: glassbox region SLIDE --x X --y Y --w W --h H [--level L] --out FILE.png';
+const HELP = `${USAGE}
+  the OpenSlide read_region convention: --x, --y are the top-left corner in level-0 pixels (may be negative:
+  pixels outside the slide are white); --w, --h the size in pixels of --level (default 0, the full resolution)
+  at most 16384 px per side and 64 Mpx; written as 8-bit RGB PNG`;
 
 function int(name: string, v: string | undefined, min: number): number {
   if (v === undefined) throw new Error(`missing --${name} (${USAGE})`);
@@ -23,6 +26,10 @@ function int(name: string, v: string | undefined, min: number): number {
 
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
+  if (helpRequested(argv)) {
+    io.out(HELP);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -42,15 +49,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const level = int('level', values.level, 0);
   if (!values.out) throw new Error(`missing --out FILE.png (${USAGE})`);
   if (!/\.png$/i.test(values.out)) throw new Error(`--out must end in .png (got '${values.out}')`);
-  const slide = await openSlide(resolve(positionals[0]));
-  try {
-    checkRegion(slide, x, y, level, w, h);
-    const img = await slide.readRegion(x, y, level, w, h);
-    const out = resolve(values.out);
-    await writeFile(out, await encodePng(img));
+  checkOutDir('--out', values.out);
+  const out = resolve(values.out);
+  return withSlide(positionals[0], async ({ service, id }) => {
+    const png = await service.regionPng(id, { x, y, w, h, level });
+    await writeFile(out, png);
     io.out(`wrote ${w}×${h} px of level ${level} at (${x}, ${y}) to ${out}`);
     return 0;
-  } finally {
-    await slide.close();
-  }
+  });
 }

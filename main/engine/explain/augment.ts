@@ -9,7 +9,8 @@ import { Emitter } from './emit.js';
 import { METHODS } from './methods/index.js';
 import type { CamMethodImpl } from './methods/base.js';
 import type { ModelInfo } from './model-info.js';
-import { DT, decodeModelBytes, encodeModel, onnx, valueInfo } from './onnx-io.js';
+import { DT, decodeModelBytes, encodeModel, onnx, valueInfo, type ModelProto } from './onnx-io.js';
+import { digest } from './disk-cache.js';
 import type { CamMethod } from './types.js';
 
 export const SEED = 'gb_seed';
@@ -26,8 +27,30 @@ export interface Augmented {
   jsMethods: CamMethodImpl[];
 }
 
+/** A built model before serialisation: `digest` identifies it (disk-cache.ts) without encoding the weights. */
+export interface PreparedModel {
+  /** the model's content hash + a digest of everything in the graph but the model's own weights */
+  digest: string;
+  encode(): Uint8Array;
+}
+
+function prepared(info: ModelInfo, proto: ModelProto): PreparedModel {
+  const g = proto.graph!;
+  const all = g.initializer ?? [];
+  g.initializer = all.filter((t) => !info.initializers.has(t.name ?? ''));
+  const structure = encodeModel(proto);
+  g.initializer = all;
+  return { digest: digest(info.key, structure), encode: () => encodeModel(proto) };
+}
+
 /** Build the augmented model for a target tensor and a method set. */
 export function buildAugmented(info: ModelInfo, target: string, methods: CamMethod[]): Augmented {
+  const { encode, digest: _d, ...meta } = prepareAugmented(info, target, methods);
+  return { ...meta, bytes: encode() };
+}
+
+/** The augmented model's metadata, its digest, and its serialisation on demand (only when no session is cached). */
+export function prepareAugmented(info: ModelInfo, target: string, methods: CamMethod[]): Omit<Augmented, 'bytes'> & PreparedModel {
   const impls = [...new Set(methods)].map((m) => METHODS[m]);
   const needG = impls.some((m) => m.needsGradients);
   const needGI = impls.some((m) => m.needsInputGradient);
@@ -61,16 +84,20 @@ export function buildAugmented(info: ModelInfo, target: string, methods: CamMeth
   for (const o of outs) g.node!.push(onnx.NodeProto.create({ opType: 'Identity', input: [o.from], output: [o.name], name: o.name }));
   g.output = outs.map((o) => valueInfo(o.name, DT.FLOAT));
   return {
-    bytes: encodeModel(proto), hasSeed: needG || needGI, outputs: outs.map((o) => o.name), maps,
+    ...prepared(info, proto), hasSeed: needG || needGI, outputs: outs.map((o) => o.name), maps,
     jsMethods: impls.filter((m) => m.computedInJs),
   };
 }
 
 /** The plain forward model with the logits as its only output. */
 export function buildPredict(info: ModelInfo): Uint8Array {
+  return preparePredict(info).encode();
+}
+
+export function preparePredict(info: ModelInfo): PreparedModel {
   const proto = decodeModelBytes(info.bytes);
   const g = proto.graph!;
   g.node!.push(onnx.NodeProto.create({ opType: 'Identity', input: [info.logitsName], output: [OUT.logits], name: OUT.logits }));
   g.output = [valueInfo(OUT.logits, DT.FLOAT)];
-  return encodeModel(proto);
+  return prepared(info, proto);
 }

@@ -9,6 +9,7 @@ import {
   tensorToNumbers, valueInfo,
 } from './onnx-io.js';
 import { ExplainError } from './types.js';
+import type { ProbeRecord } from './disk-cache.js';
 
 export interface GraphInfo {
   label: string;
@@ -36,7 +37,16 @@ function elemTypeName(dt: number): string {
 }
 
 /** Index a parsed model's graph and probe its shapes with feeds1 (and feeds2: same model at another batch size). */
-export async function buildGraphInfo(proto: ModelProto, bytes: Uint8Array, label: string, feeds1: Feeds, feeds2?: Feeds): Promise<GraphInfo> {
+/** A store for probeShapes' result (explain/disk-cache.ts keeps it by model hash). */
+export interface ProbeCache {
+  load(): ProbeRecord | null;
+  save(rec: ProbeRecord): void;
+}
+
+/** feeds: given, or made on demand (only when the probe runs: not when probeCache has its result) */
+type LazyFeeds = Feeds | (() => Feeds);
+
+export async function buildGraphInfo(proto: ModelProto, bytes: Uint8Array, label: string, feeds1: LazyFeeds, feeds2?: LazyFeeds, probeCache?: ProbeCache): Promise<GraphInfo> {
   const g = proto.graph!;
   const nodes = g.node ?? [];
   const initializers = new Map<string, TensorProto>();
@@ -64,7 +74,52 @@ export async function buildGraphInfo(proto: ModelProto, bytes: Uint8Array, label
     for (const o of n.output ?? []) if (o) seen.add(o);
   }
 
-  // ---- shape probe: expose every node output ----
+  // ---- shape probe (or its cached result) ----
+  let rec = probeCache?.load() ?? null;
+  if (!rec) {
+    const make = (f: LazyFeeds | undefined) => (typeof f === 'function' ? f() : f);
+    rec = await probeShapes(bytes, label, make(feeds1)!, make(feeds2));
+    probeCache?.save(rec);
+  }
+  const dims = new Map<string, number[]>(rec.dims);
+  const dtypes = new Map<string, string>(rec.dtypes);
+  const probed = new Map<string, number[]>(rec.probed);
+  for (const [name, t] of initializers) {
+    dims.set(name, (t.dims ?? []).map(num));
+    dtypes.set(name, elemTypeName(t.dataType ?? 0));
+  }
+  const constCache = new Map<string, number[] | undefined>();
+  const constValue = (name: string): number[] | undefined => {
+    if (constCache.has(name)) return constCache.get(name);
+    let v: number[] | undefined;
+    const init = initializers.get(name);
+    if (init) v = tensorToNumbers(init)?.values;
+    else {
+      const p = producer.get(name);
+      if (p && p.node.opType === 'Constant') {
+        const n = p.node;
+        const a = getAttr(n, 'value');
+        if (a?.t) v = tensorToNumbers(a.t)?.values;
+        else if (getAttr(n, 'value_float')) v = [getAttr(n, 'value_float')!.f ?? 0];
+        else if (getAttr(n, 'value_floats')) v = [...(getAttr(n, 'value_floats')!.floats ?? [])];
+        else if (getAttr(n, 'value_int')) v = [num(getAttr(n, 'value_int')!.i)];
+        else if (getAttr(n, 'value_ints')) v = (getAttr(n, 'value_ints')!.ints ?? []).map(num);
+      } else v = probed.get(name);
+    }
+    constCache.set(name, v);
+    return v;
+  };
+  const inputs = (g.input ?? []).map((v) => v.name ?? '').filter((n) => n && !initializers.has(n));
+  const allNames = [...new Set([...inputs, ...nodes.flatMap((n) => (n.output ?? []).filter(Boolean))])];
+  return { label, bytes, proto, opset: defaultOpset(proto), nodes, producer, consumers, initializers, dims, dtypes, constValue, allNames };
+}
+
+/**
+ * Static shapes, element types and batch-independent small integer values of every tensor, found by running the
+ * model with every node output exposed as a graph output: on feeds1 and, when batch is free, on feeds2 (another
+ * batch size): dims that differ are symbolic (-1).
+ */
+export async function probeShapes(bytes: Uint8Array, label: string, feeds1: Feeds, feeds2?: Feeds): Promise<ProbeRecord> {
   const probe = decodeModelBytes(bytes);
   const existing = new Set((probe.graph!.output ?? []).map((o) => o.name));
   for (const n of probe.graph!.node ?? []) {
@@ -102,32 +157,5 @@ export async function buildGraphInfo(proto: ModelProto, bytes: Uint8Array, label
   };
   for (const [name, t] of Object.entries(feeds1)) record(name, t, feeds2?.[name]);
   for (const [name, t] of Object.entries(r1)) record(name, t as ort.Tensor, r2?.[name] as ort.Tensor | undefined);
-  for (const [name, t] of initializers) {
-    dims.set(name, (t.dims ?? []).map(num));
-    dtypes.set(name, elemTypeName(t.dataType ?? 0));
-  }
-  const constCache = new Map<string, number[] | undefined>();
-  const constValue = (name: string): number[] | undefined => {
-    if (constCache.has(name)) return constCache.get(name);
-    let v: number[] | undefined;
-    const init = initializers.get(name);
-    if (init) v = tensorToNumbers(init)?.values;
-    else {
-      const p = producer.get(name);
-      if (p && p.node.opType === 'Constant') {
-        const n = p.node;
-        const a = getAttr(n, 'value');
-        if (a?.t) v = tensorToNumbers(a.t)?.values;
-        else if (getAttr(n, 'value_float')) v = [getAttr(n, 'value_float')!.f ?? 0];
-        else if (getAttr(n, 'value_floats')) v = [...(getAttr(n, 'value_floats')!.floats ?? [])];
-        else if (getAttr(n, 'value_int')) v = [num(getAttr(n, 'value_int')!.i)];
-        else if (getAttr(n, 'value_ints')) v = (getAttr(n, 'value_ints')!.ints ?? []).map(num);
-      } else v = probed.get(name);
-    }
-    constCache.set(name, v);
-    return v;
-  };
-  const inputs = (g.input ?? []).map((v) => v.name ?? '').filter((n) => n && !initializers.has(n));
-  const allNames = [...new Set([...inputs, ...nodes.flatMap((n) => (n.output ?? []).filter(Boolean))])];
-  return { label, bytes, proto, opset: defaultOpset(proto), nodes, producer, consumers, initializers, dims, dtypes, constValue, allNames };
+  return { dims: [...dims], dtypes: [...dtypes], probed: [...probed] };
 }

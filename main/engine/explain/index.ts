@@ -3,7 +3,7 @@
  * method set) — forward and backward in the same run, seed as an input so one session serves every class.
  */
 import * as ort from 'onnxruntime-node';
-import { OUT, SEED, buildAugmented, buildPredict, type Augmented } from './augment.js';
+import { OUT, SEED, prepareAugmented, preparePredict, type Augmented, type PreparedModel } from './augment.js';
 import { resolveLayer, targetLayersOf } from './layers.js';
 import { METHODS } from './methods/index.js';
 import { loadModelInfo, type ModelInfo } from './model-info.js';
@@ -56,8 +56,10 @@ function seedBatch(info: ModelInfo, seed: Tensor, N: number): Float32Array {
   return out;
 }
 
-/** augmented-model metadata (outputs, maps) by session key */
-const augMeta = new Map<string, Augmented>();
+/** augmented-model metadata (outputs, maps) and digest by session key */
+const augMeta = new Map<string, Omit<Augmented, 'bytes'> & { digest: string }>();
+/** the forward model's digest by model key */
+const predictDigest = new Map<string, string>();
 
 const toTensor = (t: ort.Tensor): Tensor => ({ data: t.data as Float32Array, dims: [...t.dims] });
 
@@ -73,12 +75,17 @@ export async function createExplainer(model: string | Uint8Array, opts: Explaine
   const sortedMethods = [...methods].sort();
   // the augmented model is built only when its session is not cached (graph errors surface here)
   const key = `${info.key}|${layer.name}|${sortedMethods.join(',')}`;
-  const main = await ManagedSession.open(key, () => {
-    const built = buildAugmented(info, layer.name, sortedMethods);
-    augMeta.set(key, { ...built, bytes: new Uint8Array(0) });
-    return built.bytes;
-  }, ep, 'explanation model');
-  const aug = augMeta.get(key)!;
+  // the graph is built (not serialised) to know its outputs and digest; it is serialised only when no session for it
+  // is cached, in memory or (CPU) on disk as an optimised model
+  let prep: (Omit<Augmented, 'bytes'> & PreparedModel) | undefined;
+  const prepare = () => (prep ??= prepareAugmented(info, layer.name, sortedMethods));
+  let aug = augMeta.get(key);
+  if (!aug) {
+    const { encode: _e, ...meta } = prepare();
+    aug = meta;
+    augMeta.set(key, aug);
+  }
+  const main = await ManagedSession.open(key, () => prepare().encode(), ep, 'explanation model', aug.digest);
   let predictSession: ManagedSession | undefined;
   let disposed = false;
   const alive = () => { if (disposed) throw new ExplainError('BAD_INPUT', 'this explainer has been disposed'); };
@@ -120,7 +127,13 @@ export async function createExplainer(model: string | Uint8Array, opts: Explaine
       checkInput(info, input);
       // on the explanation session's provider (after a fallback to CPU, the forward model follows)
       if (predictSession && main.ep === 'cpu' && predictSession.ep !== 'cpu') { await predictSession.release(); predictSession = undefined; }
-      predictSession ??= await ManagedSession.open(`${info.key}|predict`, () => buildPredict(info), ep === 'auto' && main.ep !== 'cpu' ? 'auto' : main.ep, 'forward model');
+      if (!predictSession) {
+        let p: PreparedModel | undefined;
+        const prepare = () => (p ??= preparePredict(info));
+        let d = predictDigest.get(info.key);
+        if (d === undefined) predictDigest.set(info.key, (d = prepare().digest));
+        predictSession = await ManagedSession.open(`${info.key}|predict`, () => prepare().encode(), ep === 'auto' && main.ep !== 'cpu' ? 'auto' : main.ep, 'forward model', d);
+      }
       const r = await predictSession.run({ [info.inputName]: new ort.Tensor('float32', input.data, input.dims) }, [OUT.logits]);
       return toTensor(r[OUT.logits] as ort.Tensor);
     },

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { buildGraphInfo, type GraphInfo } from './graph-info.js';
 import { DT, parseModel, valueInfoDims, valueInfoElemType } from './onnx-io.js';
 import { ExplainError } from './types.js';
+import { loadProbe, saveProbe } from './disk-cache.js';
 
 export interface ModelInfo extends GraphInfo {
   key: string;
@@ -66,7 +67,9 @@ async function analyse(parsed: ReturnType<typeof parseModel>, key: string): Prom
   const [C, H, W] = [idims[1], idims[2], idims[3]];
   const dynamicBatch = idims[0] < 0;
   const feed = (n: number) => ({ [inputName]: new ort.Tensor('float32', probeImage(n, C, H, W), [n, C, H, W]) });
-  const info = await buildGraphInfo(proto, bytes, label, feed(dynamicBatch ? 1 : idims[0]), dynamicBatch ? feed(2) : undefined);
+  // the probe's result is kept on disk by model hash (disk-cache.ts): a later process skips the probe session
+  const probeCache = { load: () => loadProbe(key), save: (rec: Parameters<typeof saveProbe>[1]) => saveProbe(key, rec) };
+  const info = await buildGraphInfo(proto, bytes, label, () => feed(dynamicBatch ? 1 : idims[0]), dynamicBatch ? () => feed(2) : undefined, probeCache);
   const outputName = g.output![0].name ?? '';
   let logitsName = outputName;
   const last = info.producer.get(outputName)?.node;

@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExplainError, type ExecutionProviderName } from './types.js';
+import { cachedSession, commitSession, discard, sessionCachePath, sessionTempPath } from './disk-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -55,6 +56,13 @@ export function setProviderHooks(h: ProviderHooks): void {
 
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
 
+/** ORT's error without its source location and failed-check preamble ("/onnxruntime_src/…cc:136 fn … was false. ") */
+export function ortReason(e: unknown): string {
+  const line = firstLine(e);
+  const m = /^\/\S+\.(?:cc|cpp|h):\d+ .*? (?:was false|failed)\. (.+)$/.exec(line);
+  return m ? m[1] : line;
+}
+
 /**
  * Graph optimisations on; intra-op threads = the cores this process may use, without spin-waiting: several
  * sessions (explain + predict, other explainers) stay alive side by side, and spinning pools starve each other.
@@ -67,9 +75,36 @@ const baseOptions: ort.InferenceSession.SessionOptions = {
   extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
 };
 
-async function tryCreate(bytes: Uint8Array, ep: ExecutionProviderName): Promise<ort.InferenceSession> {
+/** A model to open a session on: its bytes on demand, and (optional) the identity its optimised CPU model is cached under. */
+export interface ModelSource {
+  bytes: () => Uint8Array;
+  cacheId?: string;
+}
+
+function sourceOf(m: Uint8Array | ModelSource): ModelSource {
+  if (!(m instanceof Uint8Array)) return m;
+  return { bytes: () => m };
+}
+
+async function tryCreate(src: ModelSource, ep: ExecutionProviderName): Promise<ort.InferenceSession> {
   const options = { ...baseOptions, executionProviders: [ep] };
-  return hooks.create ? hooks.create(bytes, ep, options) : ort.InferenceSession.create(bytes, options);
+  if (hooks.create) return hooks.create(src.bytes(), ep, options);
+  const path = ep === 'cpu' && src.cacheId ? sessionCachePath(src.cacheId, options) : null;
+  if (!path) return ort.InferenceSession.create(src.bytes(), options);
+  // the optimised model a previous process saved: no graph optimisation to redo (disk-cache.ts)
+  const hit = cachedSession(path);
+  if (hit) {
+    try { return await ort.InferenceSession.create(hit, { ...options, graphOptimizationLevel: 'disabled' }); } catch { /* unreadable: rebuild it */ }
+  }
+  const tmp = sessionTempPath(path);
+  try {
+    const session = await ort.InferenceSession.create(src.bytes(), { ...options, optimizedModelFilePath: tmp });
+    commitSession(tmp, path);
+    return session;
+  } catch (e) {
+    discard(tmp);
+    throw e;
+  }
 }
 
 export interface CreatedSession {
@@ -81,14 +116,19 @@ export interface CreatedSession {
 }
 
 /** Create a session on the requested provider; returns the provider actually used. */
-export async function createSession(bytes: Uint8Array, ep: ExecutionProviderName | 'auto'): Promise<CreatedSession> {
-  if (ep === 'cpu') return { session: await tryCreate(bytes, 'cpu'), ep: 'cpu' };
+export async function createSession(model: Uint8Array | ModelSource, ep: ExecutionProviderName | 'auto'): Promise<CreatedSession> {
+  const src = sourceOf(model);
+  if (ep === 'cpu') return { session: await tryCreate(src, 'cpu'), ep: 'cpu' };
   if (ep === 'cuda' || ep === 'webgpu') {
     if (ep === 'cuda' && !hooks.create && !existsSync(cudaProviderLibrary())) {
       throw new ExplainError('EP_UNAVAILABLE', `execution provider 'cuda' is not available: ${cudaProviderLibrary()} is missing (onnxruntime-node was installed without its CUDA libraries)`);
     }
-    try { return { session: await tryCreate(bytes, ep), ep }; } catch (e) {
-      throw new ExplainError('EP_UNAVAILABLE', `execution provider '${ep}' is not available: ${String((e as Error).message).split('\n')[0]}`, { cause: e });
+    // without a GPU device node, Dawn only prints its failed probes (Vulkan loader, …) to stderr before failing
+    if (ep === 'webgpu' && !hooks.create && !mayHaveGpu()) {
+      throw new ExplainError('EP_UNAVAILABLE', `execution provider 'webgpu' is not available: no GPU device (${process.platform === 'linux' ? 'no /dev/dri/renderD* or /dev/nvidia0' : 'none found'})`);
+    }
+    try { return { session: await tryCreate(src, ep), ep }; } catch (e) {
+      throw new ExplainError('EP_UNAVAILABLE', `execution provider '${ep}' is not available: ${ortReason(e)}`, { cause: e });
     }
   }
   // auto
@@ -96,13 +136,13 @@ export async function createSession(bytes: Uint8Array, ep: ExecutionProviderName
   for (const p of autoOrder()) {
     const before = failed.get(p);
     if (before) { reasons.push(before); continue; }
-    try { return { session: await tryCreate(bytes, p), ep: p }; } catch (e) {
+    try { return { session: await tryCreate(src, p), ep: p }; } catch (e) {
       const why = `${p} could not create a session (${firstLine(e)})`;
       failed.set(p, why);
       reasons.push(why);
     }
   }
-  const session = await tryCreate(bytes, 'cpu');
+  const session = await tryCreate(src, 'cpu');
   return { session, ep: 'cpu', ...(reasons.length ? { fallbackReason: `${reasons.join('; ')}: using cpu` } : {}) };
 }
 
@@ -122,13 +162,13 @@ const MAX_IDLE = 6;
 export interface AcquiredSession extends CreatedSession { release: () => Promise<void> }
 
 /** Get (or create) a cached session; call the returned release() when done. */
-export async function acquireSession(key: string, build: () => Uint8Array, ep: ExecutionProviderName | 'auto'): Promise<AcquiredSession> {
+export async function acquireSession(key: string, build: () => Uint8Array, ep: ExecutionProviderName | 'auto', cacheId?: string): Promise<AcquiredSession> {
   // 'auto' for a model whose GPU session failed on its first run: CPU, with the recorded reason
   const prior = ep === 'auto' ? runFailures.get(key) : undefined;
   const fullKey = `${key}|${prior ? 'cpu' : ep}`;
   let entry = entries.get(fullKey);
   if (entry) { entries.delete(fullKey); entries.set(fullKey, entry); } else {
-    const promise = Promise.resolve().then(() => createSession(build(), prior ? 'cpu' : ep));
+    const promise = Promise.resolve().then(() => createSession({ bytes: once(build), cacheId }, prior ? 'cpu' : ep));
     entry = { key: fullKey, promise, refs: 0 };
     entries.set(fullKey, entry);
     promise.catch(() => entries.delete(fullKey));
@@ -160,10 +200,11 @@ export class ManagedSession {
   private proven = false;
   private switching: Promise<void> | null = null;
   private constructor(private cur: AcquiredSession, private readonly key: string, private readonly build: () => Uint8Array,
-    private readonly requested: ExecutionProviderName | 'auto', private readonly what: string) {}
+    private readonly requested: ExecutionProviderName | 'auto', private readonly what: string, private readonly cacheId?: string) {}
 
-  static async open(key: string, build: () => Uint8Array, ep: ExecutionProviderName | 'auto', what: string): Promise<ManagedSession> {
-    return new ManagedSession(await acquireSession(key, build, ep), key, build, ep, what);
+  /** `cacheId`: the model's identity for the on-disk cache of optimised CPU models (disk-cache.ts); none: not cached */
+  static async open(key: string, build: () => Uint8Array, ep: ExecutionProviderName | 'auto', what: string, cacheId?: string): Promise<ManagedSession> {
+    return new ManagedSession(await acquireSession(key, build, ep, cacheId), key, build, ep, what, cacheId);
   }
   /** the provider in use now */
   get ep(): ExecutionProviderName { return this.cur.ep; }
@@ -197,12 +238,22 @@ export class ManagedSession {
     const full = `${this.key}|auto`;
     const entry = entries.get(full);
     if (entry) { entries.delete(full); entry.dead = true; }
-    const next = await acquireSession(this.key, this.build, 'cpu');
+    const next = await acquireSession(this.key, this.build, 'cpu', this.cacheId);
     this.cur = { ...next, fallbackReason: reason };
     await failing.release();
   }
 
   async release(): Promise<void> { await this.cur.release(); }
+}
+
+/** `f` called at most once (a model is serialised once even when several providers are tried). */
+function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) { v = f(); done = true; }
+    return v;
+  };
 }
 
 async function evictIdle(): Promise<void> {
