@@ -61,7 +61,11 @@ test('CMU-1-Small-Region.svs: geometry and pixels agree with OpenSlide DeepZoomG
       const theirs = await decode(await sharp(readFileSync(join(dir, `${l}_${c}_${r}.png`))).removeAlpha().jpeg({ quality: 85 }).toBuffer());
       assert.deepEqual([ours.width, ours.height], [theirs.width, theirs.height], `tile ${l}/${c}_${r} size`);
       const d = meanAbsDiff(ours, theirs);
-      assert.ok(d < (l === g.maxLevel ? 1 : 3), `tile ${l}/${c}_${r} differs from OpenSlide by ${d.toFixed(2)}/255`);
+      // virtual levels (no slide level within 2×) are halved from the next finer level, OpenSlide resamples level 0 in
+      // one step (lanczos): two filters. Ours is held to the area mean of level 0 tightly in virtual-levels.test.ts; here
+      // a "same picture" bound that still fails on a one-pixel shift (≥ 10/255 on this tissue) or wrong content
+      const bound = l === g.maxLevel ? 1 : t.pixels.isVirtual(l) ? 6 : 3;
+      assert.ok(d < bound, `tile ${l}/${c}_${r} differs from OpenSlide by ${d.toFixed(2)}/255`);
     }
   } finally {
     await slide.close();

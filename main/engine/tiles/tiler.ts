@@ -10,6 +10,7 @@ import { TileCache } from './cache.js';
 import { DEFAULT_QUALITY, cropJpeg, encodeJpeg, encodePng, resizeToJpeg } from './codec.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE, DeepZoomGeometry, bestLevelForDownsample, nativeGrid } from './geometry.js';
 import { RegionReader, type RegionReaderOptions } from './region.js';
+import { LevelPixels, sourceRect } from './virtual.js';
 
 export interface TilerOptions extends RegionReaderOptions {
   /**
@@ -32,6 +33,8 @@ export class SlideTiler {
   readonly geometry: DeepZoomGeometry;
   readonly quality: number;
   readonly region: RegionReader;
+  /** Deep Zoom level pixels, virtual levels included (cached blocks) */
+  readonly pixels: LevelPixels;
   /** counters, for tests and the bench */
   readonly stats = { passThrough: 0, encoded: 0 };
 
@@ -48,17 +51,23 @@ export class SlideTiler {
     this.quality = opts.quality ?? DEFAULT_QUALITY;
     if (!Number.isInteger(this.quality) || this.quality < 1 || this.quality > 100) throw new RangeError(`JPEG quality must be 1..100 (got ${this.quality})`);
     this.region = new RegionReader(slide, { cache: cache.store, ...opts });
+    this.pixels = new LevelPixels(slide, this.geometry, this.region, cache.store.namespace('levels'));
   }
 
   dziXml(): string {
     return this.geometry.xml('jpeg');
   }
 
-  /** Slide level used for Deep Zoom level `level`. */
+  /** Slide level whose pixels Deep Zoom level `level` shows (read directly, or through virtual levels built from it). */
   slideLevelFor(level: number): number {
     const l = this.geometry.levels[level];
     if (!l) throw new SlideError('OUT_OF_RANGE', `Deep Zoom level ${level} does not exist (levels 0..${this.geometry.maxLevel})`);
     return bestLevelForDownsample(this.slide.properties.levels, l.downsample);
+  }
+
+  /** Deep Zoom levels the file has no level within 2× for: made by halving the next finer level */
+  virtualLevels(): number[] {
+    return this.pixels.plan.flatMap((p, i) => (p.kind === 'virtual' ? [i] : []));
   }
 
   async dziTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array> {
@@ -71,10 +80,18 @@ export class SlideTiler {
     const dz = g.levels[level];
     const rect = g.tileRect(level, col, row);
     const d = dz.downsample;
-    const s = this.slideLevelFor(level);
-    const SL = this.slide.properties.levels[s];
-    if (SL.width === dz.width && SL.height === dz.height) {
+    const plan = this.pixels.plan[level];
+    if (plan.kind === 'virtual') {
+      // no slide level within 2×: the next finer Deep Zoom level halved (cached blocks)
+      const img = await this.pixels.read(level, rect, signal);
+      throwIfAborted(signal, 'tile encode');
+      this.stats.encoded++;
+      return this.encode(img);
+    }
+    const s = plan.slideLevel;
+    if (plan.exact) {
       // this Deep Zoom level IS slide level s: no resampling
+      const SL = this.slide.properties.levels[s];
       if (g.overlap === 0 && g.tileSize === SL.tileWidth && g.tileSize === SL.tileHeight) {
         const enc = await this.slide.readEncodedTile(s, col, row, signal);
         if (enc) {
@@ -89,20 +106,18 @@ export class SlideTiler {
       const img = await this.region.read(s, rect.x, rect.y, rect.w, rect.h, rect.x * d, rect.y * d, signal);
       throwIfAborted(signal, 'tile encode');
       this.stats.encoded++;
-      return this.region.opts.pool ? this.region.opts.pool.encode(img.data, img.width, img.height, this.quality) : encodeJpeg(img, this.quality);
+      return this.encode(img);
     }
-    // resample from slide level s (OpenSlide DeepZoomGenerator: clamp the read to the level, scale to the tile)
-    const x0 = rect.x * d;
-    const y0 = rect.y * d;
-    const lds = SL.downsample;
-    const lx = Math.min(SL.width - 1, Math.floor(x0 / lds + 1e-9));
-    const ly = Math.min(SL.height - 1, Math.floor(y0 / lds + 1e-9));
-    const lw = Math.max(1, Math.min(Math.ceil((rect.w * d) / lds - 1e-9), SL.width - lx));
-    const lh = Math.max(1, Math.min(Math.ceil((rect.h * d) / lds - 1e-9), SL.height - ly));
-    const img = await this.region.read(s, lx, ly, lw, lh, x0, y0, signal);
+    // resample from slide level s, at most 2× finer (OpenSlide DeepZoomGenerator: clamp the read to the level, scale to the tile)
+    const src = sourceRect(this.slide, s, d, rect);
+    const img = await this.region.read(s, src.x, src.y, src.w, src.h, src.x0, src.y0, signal);
     throwIfAborted(signal, 'tile resample');
     this.stats.encoded++;
     return resizeToJpeg(img, rect.w, rect.h, this.quality);
+  }
+
+  private encode(img: RgbImage): Promise<Uint8Array> {
+    return this.region.opts.pool ? this.region.opts.pool.encode(img.data, img.width, img.height, this.quality) : encodeJpeg(img, this.quality);
   }
 
   /** Native tile (col,row) of slide level `level` as JPEG, cropped to the level's bounds. */
@@ -157,6 +172,7 @@ export class SlideTiler {
   dispose(): void {
     this.cache.evictPrefix(`${this.key}|`);
     this.region.clear();
+    this.pixels.dispose();
   }
 }
 
