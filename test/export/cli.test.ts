@@ -161,4 +161,10 @@ test('an annotation outside the slide fails before anything is written; existing
   assert.equal(readFileSync(csv, 'utf8'), 'mine');
   assert.equal((await run([SLIDE, '--annotations', GJ, '--csv', csv, '--force'])).code, 0);
   assert.ok(statSync(csv).size > 4);
+  // --only picks annotations by name, class or id
+  const some = join(dir, 'some');
+  const only = await run([SLIDE, '--annotations', GJ, '--only', 'Ring,6d5e1c1a-0000-4000-8000-000000000003', '--crops', some, '--downsample', '16', '--no-scale-bar', '--format', 'tiff']);
+  assert.equal(only.code, 0, only.err);
+  assert.deepEqual(readdirSync(some).sort(), ['001_Ring_6d5e1c1a.tif', '002_Spot_6d5e1c1a.tif', 'crops.csv']);
+  assert.match((await run([SLIDE, '--annotations', GJ, '--only', 'Nope', '--csv', join(dir, 'n.csv')])).err, /--only: no annotation has the id, name or class 'Nope'/);
 });

@@ -20,7 +20,7 @@ import sharp from 'sharp';
 import { writeSyntheticSlide, type SyntheticSpec } from '../fixtures/synthetic-slide.js';
 import { openSlide } from '../../main/engine/slide/index.js';
 import type { Slide } from '../../main/engine/slide/types.js';
-import { renderCrop, ExportError, type CropOptions } from '../../main/engine/export/index.js';
+import { renderCrop, sampleGrid, ExportError, type CropOptions } from '../../main/engine/export/index.js';
 import { chooseScaleBar } from '../../main/contract/scalebar.js';
 import type { Geometry } from '../../main/engine/annotations/types.js';
 import { makeGrid, viewerPaint, vipsheader, hasVips } from './helpers.js';
@@ -158,6 +158,17 @@ test('the overlay changes pixels only where the map shows, by the viewer\'s blen
   assert.equal(wrongBlend, 0, 'colour·0.6 + slide·0.4');
   assert.equal(r.overlayPixels, shown);
   assert.ok(shown > 20_000, `${shown} pixels coloured`);
+});
+
+test('smooth sampling: bilinear between cell centres, NaN neighbours left out, nothing where the nearest cell is NaN', () => {
+  const g = makeGrid(2, 3, [0, 0], [10, 10], (r, c) => [[0, 4, NaN], [8, 12, 20]][r][c]);
+  assert.equal(sampleGrid(g, 0.5, 0.5, true), 0, 'a cell centre is its value');
+  assert.equal(sampleGrid(g, 1, 1, true), (0 + 4 + 8 + 12) / 4, 'the corner of four cells is their mean');
+  assert.equal(sampleGrid(g, 1, 0.5, true), 2, 'halfway between two centres');
+  assert.equal(sampleGrid(g, 1.9, 0.9, false), 4, 'nearest: the cell under the point');
+  assert.equal(sampleGrid(g, 2, 1, true), (4 + 12 + 20) / 3, 'the NaN neighbour is left out of the weights');
+  assert.ok(Number.isNaN(sampleGrid(g, 2.5, 0.5, true)), 'a NaN cell stays NaN');
+  assert.ok(Number.isNaN(sampleGrid(g, 3.1, 0.5, true)), 'outside the grid');
 });
 
 test('the outline is drawn along the geometry only', async () => {

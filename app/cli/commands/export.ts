@@ -222,7 +222,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const slide = await openSlide(resolve(positionals[0]), slideMpp ? { mppOverride: { x: slideMpp, y: slideMpp } } : {});
   try {
     const p = slide.properties;
-    io.err(`slide: ${basename(slide.path)} ${p.width}×${p.height} px, ${p.mpp ? `${Number(p.mpp.x.toPrecision(4))} µm/px (${p.mpp.source})` : 'µm/px unknown'}; ${plural(list.length, 'annotation')}`);
+    io.err(`slide: ${basename(slide.path)} ${p.width}×${p.height} px, ${p.mpp ? `${Number(p.mpp.x.toPrecision(4))} µm/px (${p.mpp.source})` : 'µm/px unknown'}${wantsAnnotations ? `; ${plural(list.length, 'annotation')}` : ''}`);
     // every crop is planned (inside the slide, sane resolution and size) before anything is written
     if (cropsDir) {
       if (mppOut !== undefined && !p.mpp) throw new UsageError('the slide\'s µm/px is unknown: use --downsample D instead of --mpp, or give --slide-mpp');
@@ -241,11 +241,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (csv) {
       const g = overlayGrid ?? grid;
       await atomicWriteFile(csv, measurementsCsv(list, { mpp: p.mpp ? { x: p.mpp.x, y: p.mpp.y } : null, ...(g ? { grid: g, threshold: paintFor(g, flags).threshold } : {}) }));
-      io.err(`wrote ${csv} (${list.length} rows${g ? `, map statistics of ${g.className}` : ''}${p.mpp ? '' : '; µm/px unknown: areas in px²'})`);
+      io.err(`wrote ${csv} (${plural(list.length, 'row')}${g ? `, map statistics of ${g.className}` : ''}${p.mpp ? '' : '; µm/px unknown: areas in px²'})`);
     }
     if (asap) {
       await atomicWriteFile(asap, toAsapXml(list, classesOf(list)));
-      io.err(`wrote ${asap} (ASAP XML, ${list.length} annotations)`);
+      io.err(`wrote ${asap} (ASAP XML, ${plural(list.length, 'annotation')})`);
     }
     if (heatmapTiff && grid) {
       const r = await writeHeatmapFloatTiff(grid, heatmapTiff, { software: `glassbox ${VERSION}`, onProgress: progress(io, 'heatmap TIFF') });
