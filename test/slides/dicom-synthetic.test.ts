@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -194,7 +194,8 @@ test('synthetic: native MONOCHROME2, MONOCHROME1, YBR_FULL and planar RGB frames
   const rgb = pattern(12, 8, 3);
   const planar = new Uint8Array(rgb.length);
   for (let i = 0; i < 96; i++) for (let c = 0; c < 3; c++) planar[c * 96 + i] = rgb[i * 3 + c];
-  const pp = write(join(dir(), 'planar.dcm'), { o: { ...base, extra: [[0x00280006, 'US', 1]] }, frames: planar });
+  // also: no ImageType (non-conformant) still opens, as the series' only image
+  const pp = write(join(dir(), 'planar.dcm'), { o: { ...base, imageType: '', extra: [[0x00280006, 'US', 1]] }, frames: planar });
   await withSlide(pp, async (s) => assert.deepEqual(Buffer.from((await s.readTile(0, 0, 0)).data), Buffer.from(rgb)));
   // YBR_FULL: Y = 0.299R + 0.587G + 0.114B etc.; grey (Cb = Cr = 128) stays grey, pure Cr shifts red
   const ybr = Uint8Array.of(128, 128, 128, 100, 128, 228, 200, 128, 128, 50, 128, 128);
@@ -227,6 +228,37 @@ test('synthetic: an RGB JPEG frame without JFIF or Adobe markers is decoded with
     const passed = new Uint8Array(await sharp(e!.bytes).raw().toBuffer());
     assert.deepEqual(Buffer.from(passed), Buffer.from(ref.data), 'the pass-through JPEG decodes to the same RGB');
   });
+});
+
+test('synthetic: a second focal plane in TILED_FULL order is left out with a warning; the first plane is shown', async () => {
+  const a = await jpegVolume(pattern(64, 64, 1), 64, 64, 32, 32);
+  const b = await jpegVolume(pattern(64, 64, 200), 64, 64, 32, 32);
+  const fr = [...(a.inst.frames as Uint8Array[][]), ...(b.inst.frames as Uint8Array[][])];
+  const p = write(join(dir(), 'z.dcm'), { o: { ...a.inst.o, frames: 8, extra: [[0x00480303, 'UL', 2]] }, frames: fr });
+  await withSlide(p, async (s) => {
+    assert.deepEqual(Buffer.from((await s.readRegion(0, 0, 0, 64, 64)).data), Buffer.from(assemble(a.decoded, 64, 64, 32, 32)));
+    assert.match(s.properties.warnings.join('\n'), /z\.dcm holds 2 focal plane\(s\) and 1 optical path\(s\): only the first of each is shown/);
+  });
+});
+
+test('synthetic: a 1.2 GB instance opens and reads a frame without loading the file (sparse file, memory bounded)', async () => {
+  // native RGB 20000×20000 in 1000×1000 frames: 400 frames of 3 MB; only the header bytes are written, the rest is a hole
+  const o: WsmOpts = { total: [20000, 20000], frame: [1000, 1000], frames: 400 };
+  const total = 20000 * 20000 * 3;
+  const head = part10(TS.explicitLE, WSM, '1.2.3.9.999', wsmDataset(o), new Uint8Array(0));
+  const pxHeader = Uint8Array.of(0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, ...new Uint8Array(new Uint32Array([total]).buffer));
+  const p = join(dir(), 'big.dcm');
+  writeFileSync(p, new Uint8Array([...head, ...pxHeader]));
+  truncateSync(p, head.length + pxHeader.length + total);
+  const before = process.memoryUsage().rss;
+  await withSlide(p, async (s) => {
+    assert.deepEqual([s.properties.width, s.properties.height, s.properties.levels[0].tileWidth], [20000, 20000, 1000]);
+    const t = await s.readTile(0, 19, 19);
+    assert.deepEqual([t.width, t.height], [1000, 1000]);
+    assert.ok(t.data.every((v) => v === 0));
+  });
+  const grew = process.memoryUsage().rss - before;
+  assert.ok(grew < 200 * 2 ** 20, `RSS grew by ${(grew / 2 ** 20).toFixed(0)} MiB for a ${(total / 2 ** 30).toFixed(1)} GiB file`);
 });
 
 test('bad input: truncated files, unsupported transfer syntaxes, a CT image, inconsistent frames', async () => {

@@ -20,10 +20,11 @@ export interface DicomInstance {
 export const MAX_FOLDER_FILES = 10_000;
 const PARALLEL = 8;
 
-/** True when `path` is a regular file with the DICM magic at byte 128. Never throws. */
+/** True when `path` is a regular file with the DICM magic at byte 128. Never throws; never opens a FIFO or device. */
 export async function hasDicmMagic(path: string): Promise<boolean> {
   let fh;
   try {
+    if (!(await stat(path)).isFile()) return false;
     fh = await open(path, 'r');
     const b = Buffer.alloc(4);
     const { bytesRead } = await fh.read(b, 0, 4, 128);

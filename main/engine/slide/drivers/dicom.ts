@@ -141,7 +141,9 @@ export async function openDicomSlide(path: string, opts: OpenSlideOptions = {}):
 
 async function build(path: string, instances: DicomInstance[], opts: OpenSlideOptions): Promise<Slide> {
   const warnings: string[] = [];
-  const volumes = instances.filter((i) => kind(i.header) === 'VOLUME')
+  // VOLUME instances; a series whose instances carry no ImageType value 3 at all (non-conformant) uses those
+  const isVolume = instances.some((i) => kind(i.header) === 'VOLUME') ? (h: DicomHeader) => kind(h) === 'VOLUME' : (h: DicomHeader) => kind(h) === '';
+  const volumes = instances.filter((i) => isVolume(i.header))
     .sort((a, b) => b.header.totalColumns * b.header.totalRows - a.header.totalColumns * a.header.totalRows);
   if (volumes.length === 0) {
     const kinds = [...new Set(instances.map((i) => kind(i.header) || '(none)'))].join(', ');
@@ -159,6 +161,9 @@ async function build(path: string, instances: DicomInstance[], opts: OpenSlideOp
     try {
       levels.push(await DicomLevel.open(inst));
       used.push(inst);
+      if (h.focalPlanes > 1 || h.opticalPaths > 1) {
+        warnings.push(`${basename(inst.path)} holds ${h.focalPlanes} focal plane(s) and ${h.opticalPaths} optical path(s): only the first of each is shown`);
+      }
     } catch (e) {
       if (levels.length === 0 || !(e instanceof SlideError)) throw e; // level 0 must open
       warnings.push(`pyramid level ${basename(inst.path)} (${h.totalColumns}×${h.totalRows}) was skipped because ${e.message.replace(`${inst.path}: `, '')}`);
