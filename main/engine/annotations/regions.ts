@@ -1,8 +1,8 @@
 /**
  * Heatmap → regions. The cells at or above a threshold form a mask; each connected component of the mask becomes a
  * polygon (with its holes) traced EXACTLY ON THE CELL BOUNDARIES: boundary tracing of the cell mask, keeping only the
- * corners where the boundary turns (a lossless simplification). Optional Douglas–Peucker simplification (simplify-js)
- * moves no boundary by more than the tolerance, capped at half a cell.
+ * corners where the boundary turns (a lossless simplification). Optional simplification (chamfered corners + Douglas–
+ * Peucker via simplify-js, see simplifyRing) moves no boundary by more than the tolerance, capped at half a cell.
  *
  * Why not d3-contour: marching squares treats values as samples at cell centres and cuts corners diagonally
  * (interpolated iso-lines), so its polygons are not on the cell edges; tracing the mask is exact and as cheap.
@@ -127,10 +127,54 @@ export function maskRegions(mask: Uint8Array, rows: number, cols: number, diagon
       if (ring.length < 4) continue;
       ring.push([ring[0][0], ring[0][1]]);
       if (ringSignedArea(ring) > 0) exteriors.set(comp, ring);
-      else (holes.get(comp) ?? holes.set(comp, []).get(comp)!).push(...splitTouching(ring));
+      // (8-connected: a hole ring may wrap a cell that touches it diagonally — a positive lobe —, so it stays whole)
+      else (holes.get(comp) ?? holes.set(comp, []).get(comp)!).push(...(diagonal ? [ring] : splitTouching(ring)));
     }
   }
   return [...exteriors.keys()].sort((a, b) => a - b).map((k) => [exteriors.get(k)!, ...(holes.get(k) ?? [])]);
+}
+
+/**
+ * Simplifies a closed cell-unit ring so that it stays within `tol` (≤ ½) cell of the exact boundary. Douglas–Peucker
+ * alone cannot: every corner of a cell staircase is ≥ 0.7 cell off any line through its neighbours. So each corner
+ * is first cut (chamfered) at d = min(tol·√2, ½, half its edges) along both edges — at most d/√2 ≤ 0.354 cell from
+ * the corner — and the cut points are simplified by DP with the rest of the budget, tol − d/√2 (a 45° staircase
+ * becomes its straight diagonal). A corner whose two cut points both survive, next to each other, is restored: a
+ * rectangle stays a rectangle.
+ */
+export function simplifyRing(ring: Position[], tol: number): Position[] {
+  const open = ring.slice(0, -1), n = open.length;
+  const d = Math.min(tol * Math.SQRT2, 0.5);
+  const budget = Math.max(0, tol - d / Math.SQRT2);
+  const pts: Array<{ x: number; y: number; corner: number; side: 0 | 1 }> = [];
+  const toward = (from: Position, to: Position, dist: number) => {
+    const len = Math.hypot(to[0] - from[0], to[1] - from[1]);
+    const t = Math.min(dist, len / 2) / len;
+    return { x: from[0] + t * (to[0] - from[0]), y: from[1] + t * (to[1] - from[1]) };
+  };
+  for (let i = 0; i < n; i++) {
+    const cur = open[i], prev = open[(i + n - 1) % n], next = open[(i + 1) % n];
+    pts.push({ ...toward(cur, prev, d), corner: i, side: 0 }, { ...toward(cur, next, d), corner: i, side: 1 });
+  }
+  const kept = (simplify([...pts, pts[0]], budget, true) as typeof pts).slice(0, -1);
+  const m = kept.length;
+  // restore corner i where its cut points and both neighbours' cut points on the same edges survive (edges intact)
+  const restore = (k: number) => {
+    const p = kept[k], q = kept[(k + 1) % m], before = kept[(k + m - 1) % m], after = kept[(k + 2) % m];
+    return p.side === 0 && q.side === 1 && p.corner === q.corner
+      && before.side === 1 && before.corner === (p.corner + n - 1) % n && after.side === 0 && after.corner === (p.corner + 1) % n;
+  };
+  const out: Position[] = [];
+  for (let k = 0; k < m; k++) {
+    if (m >= 4 && restore(k)) {
+      out.push([...open[kept[k].corner]]);
+      if (k === m - 1) out.shift(); // the pair wrapped: its second point was emitted first
+      k++;
+    } else out.push([kept[k].x, kept[k].y]);
+  }
+  if (out.length < 3) return ring;
+  out.push([out[0][0], out[0][1]]);
+  return out;
 }
 
 /** NaN-aware separable Gaussian blur (normalised convolution); NaN cells stay NaN */
@@ -195,13 +239,7 @@ export function heatmapRegions(grid: HeatmapGrid, opts: RegionOptions, now = new
   const mask = new Uint8Array(rows * cols);
   for (let i = 0; i < mask.length; i++) mask[i] = vals[i] >= threshold ? 1 : 0;
   const polys = maskRegions(mask, rows, cols, opts.diagonal ?? false);
-  const tol = simp * Math.min(cw, ch);
-  const toPx = (ring: Position[]): Ring => {
-    const px: Position[] = ring.map(([x, y]) => [ox + x * cw, oy + y * ch]);
-    if (tol <= 0) return px;
-    const s = simplify(px.map(([x, y]) => ({ x, y })), tol, true).map((p): Position => [p.x, p.y]);
-    return s.length >= 4 ? s : px;
-  };
+  const toPx = (ring: Position[]): Ring => (simp > 0 ? simplifyRing(ring, simp) : ring).map(([x, y]): Position => [ox + x * cw, oy + y * ch]);
   const cls = opts.classification === undefined ? regionClass(grid.className) : opts.classification;
   const um2 = grid.mpp ? grid.mpp.x * grid.mpp.y : 1;
   const regions: Array<{ a: Annotation; area: number }> = [];
