@@ -167,7 +167,12 @@ export function fromGeoJSON(input: string | unknown, opts: ImportOptions = {}): 
   features.forEach((f, i) => {
     const g = isObj(f) && isObj(f.geometry) ? f.geometry : null;
     if (g && typeof g.type === 'string' && g.type in DEPTHS) {
-      total += countPositions(g.coordinates, DEPTHS[g.type], limits.maxVerticesTotal - total, `features[${i}].geometry.coordinates`);
+      try {
+        total += countPositions(g.coordinates, DEPTHS[g.type], limits.maxVerticesTotal - total, `features[${i}].geometry.coordinates`);
+      } catch (e) {
+        if (!(e instanceof AnnotationError && e.code === 'TOO_LARGE')) throw e;
+        total = Infinity;
+      }
     }
     if (total > limits.maxVerticesTotal) throw new AnnotationError('TOO_LARGE', `the file has more than ${limits.maxVerticesTotal.toLocaleString('en-US')} vertices in all (the import limit)`);
   });
