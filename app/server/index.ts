@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AnalysisServiceImpl, AnnotationServiceImpl, SlideServiceImpl, type AnalysisServiceDeps, type SlideServiceDeps } from '../../main/services/index.js';
 import { join } from 'node:path';
+import { TrustServiceImpl } from '../../main/services/index.js';
 import { createHandler } from '../../main/transport/index.js';
 import { VERSION } from '../cli/version.js';
 
@@ -130,8 +131,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const analysis = new AnalysisServiceImpl({
     slides: service, version: service.version, modelRoots: [{ dir: SHIPPED_MODELS, source: 'shipped' }], ...opts.analysis,
   });
+  const trust = new TrustServiceImpl({ slides: service, model: (id) => analysis.model(id) });
   const annotations = new AnnotationServiceImpl({ slides: service, analysis, dataDir: opts.annotationsDir ?? (opts.configDir ? join(opts.configDir, 'annotations') : undefined) });
-  const handler = createHandler({ service, analysis, annotations, staticDir: opts.staticDir });
+  const handler = createHandler({ service, analysis, trust, annotations, staticDir: opts.staticDir });
   let origin = '';
   let boundAddress = host;
   let boundPort = 0;
@@ -195,6 +197,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     async close() {
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
+      await trust.closeAll();
       await analysis.closeAll();
       await annotations.close();
       await service.closeAll();

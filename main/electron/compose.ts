@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { AnalysisServiceImpl, AnnotationServiceImpl, SlideServiceImpl } from '../services/index.js';
+import { TrustServiceImpl } from '../services/index.js';
 import { createHandler } from '../transport/index.js';
 import type { ResultCache } from '../engine/analysis/index.js';
 import { GrantedPaths } from './granted-paths.js';
@@ -42,7 +43,8 @@ export function createElectronHost(o: ElectronHostOptions): ElectronHost {
     granted.has(path) || (await service.recent().catch(() => [])).some((r) => r.path === path);
   service = new SlideServiceImpl({ host: 'electron', version: o.version, configDir: o.configDir, authorizeOpen });
   const analysis = new AnalysisServiceImpl({ slides: service, version: o.version, modelRoots: o.modelsDir ? [{ dir: o.modelsDir, source: 'shipped' }] : [], cache: o.analysisCache });
+  const trust = new TrustServiceImpl({ slides: service, model: (id) => analysis.model(id) });
   const annotations = new AnnotationServiceImpl({ slides: service, analysis, dataDir: join(o.configDir, 'annotations') });
-  const handler = createHandler({ service, analysis, annotations, staticDir: o.staticDir });
+  const handler = createHandler({ service, analysis, trust, annotations, staticDir: o.staticDir });
   return { service, analysis, annotations, granted, handle: createProtocolHandler(handler, { onSlideOpened: o.onSlideOpened }) };
 }

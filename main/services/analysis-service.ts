@@ -111,7 +111,7 @@ export class AnalysisServiceImpl implements AnalysisService {
     return { models: list.map((m) => m.dto), invalid };
   }
 
-  private async model(id: string): Promise<ModelPackage> {
+  async model(id: string): Promise<ModelPackage> {
     if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{16}$/.test(id)) throw new ServiceError('BAD_REQUEST', `invalid model id '${String(id).slice(0, 40)}'`);
     const hit = (await this.packages()).list.find((m) => m.dto.id === id);
     if (!hit) throw new ServiceError('NOT_FOUND', `no model with id '${id}'`);

@@ -5,3 +5,4 @@ export * from './dto.js';
 export * from './analysis-service.js';
 export * from './annotation-service.js';
 export * from './host.js';
+export * from './trust-service.js';

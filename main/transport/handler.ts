@@ -5,6 +5,8 @@
 import type { AnalysisHostService, SlideHostService } from '../services/host.js';
 import type { AnnotationService } from '../contract/annotations.js';
 import { annotationRoutes } from './annotation-routes.js';
+import { trustRoutes } from './trust-routes.js';
+import type { TrustHostService } from '../services/trust-service.js';
 import { HttpError, bytes, error, fromException, json, noContent, text } from './respond.js';
 import { serveStatic } from './static.js';
 import {
@@ -18,6 +20,8 @@ export interface HandlerDeps {
   analysis?: AnalysisHostService;
   /** per-slide annotations; undefined: those routes answer 404 */
   annotations?: AnnotationService;
+  /** trust checks (main/contract/trust.ts); undefined: those routes answer 404 */
+  trust?: TrustHostService;
   /** built renderer (dist/renderer); undefined serves the API alone */
   staticDir?: string;
 }
@@ -118,6 +122,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       },
     },
     ...analysisRoutes(deps.analysis),
+    ...trustRoutes(deps.trust),
     ...annotationRoutes(deps.annotations),
   ];
 
