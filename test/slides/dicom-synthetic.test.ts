@@ -53,7 +53,7 @@ const decode = async (j: Uint8Array) => new Uint8Array(await sharp(j).raw().toBu
 interface Inst { o: WsmOpts; frames: Uint8Array[][] | Uint8Array; bot?: boolean }
 let uid = 0;
 function write(path: string, { o, frames: fr, bot }: Inst, ts = o.ts ?? (fr instanceof Uint8Array ? TS.explicitLE : TS.jpegBaseline), sop = WSM): string {
-  const px = fr instanceof Uint8Array ? native(fr) : encapsulated(fr, bot);
+  const px = fr instanceof Uint8Array ? native(fr, ts === TS.implicitLE) : encapsulated(fr, bot);
   writeFileSync(path, part10(ts, sop, `1.2.3.9.${++uid}`, wsmDataset(o), px));
   return path;
 }
@@ -227,6 +227,18 @@ test('synthetic: an RGB JPEG frame without JFIF or Adobe markers is decoded with
     const e = await s.readEncodedTile(0, 0, 0);
     const passed = new Uint8Array(await sharp(e!.bytes).raw().toBuffer());
     assert.deepEqual(Buffer.from(passed), Buffer.from(ref.data), 'the pass-through JPEG decodes to the same RGB');
+  });
+});
+
+test('synthetic: Implicit VR Little Endian: sequences (pixel spacing, TILED_SPARSE positions) read by their known tags', async () => {
+  const img = pattern(20, 10, 7);
+  const tiles = frames(img, 20, 10, 10, 10);
+  // frames stored right tile first: only the plane positions put them in place
+  const o: WsmOpts = { total: [20, 10], frame: [10, 10], frames: 2, organization: 'TILED_SPARSE', positions: [[11, 1], [1, 1]], spacingMm: [0.002, 0.001] };
+  const p = write(join(dir(), 'implicit.dcm'), { o, frames: new Uint8Array([...tiles[1], ...tiles[0]]) }, TS.implicitLE);
+  await withSlide(p, async (s) => {
+    assert.deepEqual(s.properties.mpp, { x: 1, y: 2, source: 'vendor' });
+    assert.deepEqual(Buffer.from((await s.readRegion(0, 0, 0, 20, 10)).data), Buffer.from(img));
   });
 });
 

@@ -7,6 +7,7 @@
 export const WSM = '1.2.840.10008.5.1.4.1.1.77.1.6';
 export const CT = '1.2.840.10008.5.1.4.1.1.2';
 export const TS = {
+  implicitLE: '1.2.840.10008.1.2',
   explicitLE: '1.2.840.10008.1.2.1',
   jpegBaseline: '1.2.840.10008.1.2.4.50',
   jpeg2000: '1.2.840.10008.1.2.4.91',
@@ -34,11 +35,11 @@ function tagBytes(tag: number): Uint8Array {
   return b;
 }
 
-function valueBytes(vr: string, v: El[2]): Uint8Array {
+function valueBytes(vr: string, v: El[2], implicit = false): Uint8Array {
   if (v instanceof Uint8Array) return v.length % 2 ? concat([v, new Uint8Array(1)]) : v;
   if (vr === 'SQ') {
     const items = (v as El[][]).map((it) => {
-      const body = encodeElements(it);
+      const body = encodeElements(it, implicit);
       const h = new Uint8Array(8);
       const dv = new DataView(h.buffer);
       dv.setUint16(0, 0xfffe, true); dv.setUint16(2, 0xe000, true); dv.setUint32(4, body.length, true);
@@ -64,15 +65,20 @@ function valueBytes(vr: string, v: El[2]): Uint8Array {
   return new TextEncoder().encode(s);
 }
 
-export function encodeElements(els: El[]): Uint8Array {
+/** Elements in Explicit VR Little Endian, or Implicit VR Little Endian (tag, 4-byte length, value) when `implicit`. */
+export function encodeElements(els: El[], implicit = false): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const [tag, vr, v] of [...els].sort((a, b) => a[0] - b[0])) {
-    const val = valueBytes(vr, v);
-    const h = LONG.has(vr) ? new Uint8Array(12) : new Uint8Array(8);
+    const val = valueBytes(vr, v, implicit);
+    const long = implicit || LONG.has(vr);
+    const h = long ? new Uint8Array(implicit ? 8 : 12) : new Uint8Array(8);
     h.set(tagBytes(tag));
-    h[4] = vr.charCodeAt(0); h[5] = vr.charCodeAt(1);
     const dv = new DataView(h.buffer);
-    if (LONG.has(vr)) dv.setUint32(8, val.length, true); else dv.setUint16(6, val.length, true);
+    if (implicit) dv.setUint32(4, val.length, true);
+    else {
+      h[4] = vr.charCodeAt(0); h[5] = vr.charCodeAt(1);
+      if (long) dv.setUint32(8, val.length, true); else dv.setUint16(6, val.length, true);
+    }
     parts.push(h, val);
   }
   return concat(parts);
@@ -116,7 +122,7 @@ export function part10(ts: string, sopClass: string, sopInstance: string, datase
   const meta = concat([encodeElements([[0x00020000, 'UL', metaBody.length]]), metaBody]);
   const pre = new Uint8Array(132);
   pre.set([0x44, 0x49, 0x43, 0x4d], 128);
-  const ds = encodeElements([[0x00080016, 'UI', sopClass], [0x00080018, 'UI', sopInstance], ...dataset]);
+  const ds = encodeElements([[0x00080016, 'UI', sopClass], [0x00080018, 'UI', sopInstance], ...dataset], ts === TS.implicitLE);
   return concat([pre, meta, ds, pixelData]);
 }
 
@@ -170,8 +176,8 @@ export function wsmDataset(o: WsmOpts): El[] {
 }
 
 /** Native pixel data element (OB). */
-export function native(bytes: Uint8Array): Uint8Array {
-  return encodeElements([[0x7fe00010, 'OB', bytes]]);
+export function native(bytes: Uint8Array, implicit = false): Uint8Array {
+  return encodeElements([[0x7fe00010, 'OB', bytes]], implicit);
 }
 
 /**

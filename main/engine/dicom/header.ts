@@ -56,11 +56,6 @@ const SOP_NAMES: Record<string, string> = {
 
 export const sopClassName = (uid: string): string => SOP_NAMES[uid] ? `${SOP_NAMES[uid]} (${uid})` : `SOP class ${uid || '(none)'}`;
 
-/** Sequences read in implicit-VR files, where dicom-parser cannot tell a defined-length sequence from bytes. */
-const SEQUENCES = new Set([
-  'x52009229', 'x52009230', 'x00289110', 'x0048021a', 'x00480105', 'x00480008', 'x00400710', 'x00209222', 'x00209221', 'x00400560',
-]);
-
 export interface DicomHeader {
   transferSyntax: string;
   sopClass: string;
@@ -170,7 +165,8 @@ export async function readDicomHeader(src: FileSource): Promise<DicomHeader> {
     let ds: DataSet | null = null;
     let err: unknown = null;
     try {
-      ds = dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA, vrCallback: (tag: string) => (SEQUENCES.has(tag) ? 'SQ' : undefined) } as never);
+      // implicit VR: dicom-parser recognises a sequence by the item tag its value starts with
+      ds = dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA });
     } catch (e) {
       err = e;
     }
