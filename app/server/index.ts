@@ -17,8 +17,10 @@ export interface StartServerOptions {
   host?: string;
   /** renderer build to serve (dist/renderer); omitted: API only */
   staticDir?: string;
-  /** absolute paths opened at start */
+  /** absolute paths opened at start (all of them; the viewer offers each) */
   slides?: string[];
+  /** folders the viewer's Open dialog may browse (`glassbox serve --root DIR`), absolute */
+  roots?: string[];
   configDir?: string;
   /** where annotations are stored (default: configDir/annotations; without either, a temporary folder) */
   annotationsDir?: string;
@@ -125,7 +127,7 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
 
 export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  const service = new SlideServiceImpl({ host: 'http', version: VERSION, configDir: opts.configDir, ...opts.service });
+  const service = new SlideServiceImpl({ host: 'http', version: VERSION, configDir: opts.configDir, browseRoots: opts.roots, ...opts.service });
   const opened: string[] = [];
   for (const p of opts.slides ?? []) opened.push((await service.open({ path: p })).id);
   const analysis = new AnalysisServiceImpl({

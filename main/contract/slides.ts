@@ -54,6 +54,26 @@ export interface RecentFileDTO {
   openedAt: string; // ISO 8601
 }
 
+/** One entry of a browsable folder (`glassbox serve --root DIR`): a sub-folder or a file the slide reader may open. */
+export interface BrowseEntryDTO {
+  name: string;
+  /** absolute path on the host machine (what POST /api/slides opens) */
+  path: string;
+  kind: 'dir' | 'slide';
+  /** bytes (slides only) */
+  size?: number;
+}
+
+/** A folder listing, limited to the host's browse roots. `path: null` is the list of the roots themselves. */
+export interface BrowseDTO {
+  path: string | null;
+  /** the folder above (null at a root or at the list of roots) */
+  parent: string | null;
+  entries: BrowseEntryDTO[];
+  /** true when the folder held more entries than a listing returns */
+  truncated: boolean;
+}
+
 export interface HostInfoDTO {
   app: 'glassbox';
   version: string;
@@ -99,6 +119,8 @@ export interface SlideService {
   setMpp(id: string, req: SetMppRequest): Promise<SlideInfoDTO>;
   recent(): Promise<RecentFileDTO[]>;
   hostInfo(): Promise<HostInfoDTO>;
+  /** a folder under the host's browse roots (no path: the roots); NOT_FOUND when the host has none */
+  browse(path?: string): Promise<BrowseDTO>;
 }
 
 /**
@@ -117,6 +139,8 @@ export const urls = {
   hostInfo: () => '/api/host',
   slides: () => '/api/slides', // GET list; POST {path} opens
   recent: () => '/api/recent',
+  /** GET a browsable folder (`glassbox serve --root DIR`); no path: the roots */
+  browse: (path?: string) => (path ? `/api/browse?path=${encodeURIComponent(path)}` : '/api/browse'),
   slide: (id: string) => `/api/slides/${id}`, // GET info; DELETE closes
   mpp: (id: string) => `/api/slides/${id}/mpp`, // PUT {mpp}
   /** standard Deep Zoom: powers-of-two pyramid, tile size/overlap in the .dzi */

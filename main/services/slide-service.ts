@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import type { HostInfoDTO, OpenSlideRequest, RecentFileDTO, SetMppRequest, SlideInfoDTO } from '../contract/slides.js';
+import type { BrowseDTO, HostInfoDTO, OpenSlideRequest, RecentFileDTO, SetMppRequest, SlideInfoDTO } from '../contract/slides.js';
 import { MPP_OVERRIDE_RANGE, SLIDE_ID_RE } from '../contract/slides.js';
 import type { Mpp, OpenSlideOptions, Slide } from '../engine/slide/types.js';
 import { SlideTiler, TileCache, dzsave, type DzSaveOptions, type DzSaveResult, type TileCacheOptions, type TilerOptions } from '../engine/tiles/index.js';
@@ -13,6 +13,7 @@ import { ServiceError } from './errors.js';
 import { toSlideInfoDTO } from './dto.js';
 import type { SlideHostService } from './host.js';
 import { RecentFiles } from './recent.js';
+import { FolderBrowser } from './browse.js';
 
 export type OpenSlideFn = (path: string, opts?: OpenSlideOptions) => Promise<Slide>;
 
@@ -31,6 +32,8 @@ export interface SlideServiceDeps {
    * blocks cross-site use). The Electron host passes its allow-list of paths the user chose.
    */
   authorizeOpen?: (path: string) => boolean | Promise<boolean>;
+  /** absolute folders whose sub-folders and slide files browse() lists (`glassbox serve --root DIR`); none: no browsing */
+  browseRoots?: string[];
 }
 
 /** One opened file, shared by every open of the same path; closed when the last open of it is closed. */
@@ -67,11 +70,13 @@ export class SlideServiceImpl implements SlideHostService {
   readonly cache: TileCache;
   readonly recentFiles: RecentFiles;
   private readonly openFn: OpenSlideFn;
+  private readonly browser: FolderBrowser;
 
   constructor(private readonly deps: SlideServiceDeps) {
     this.cache = new TileCache(deps.cache);
     this.recentFiles = new RecentFiles(deps.configDir);
     this.openFn = deps.openSlide ?? defaultOpenSlide;
+    this.browser = new FolderBrowser(deps.browseRoots ?? []);
   }
 
   async open(req: OpenSlideRequest): Promise<SlideInfoDTO> {
@@ -147,6 +152,11 @@ export class SlideServiceImpl implements SlideHostService {
 
   recent(): Promise<RecentFileDTO[]> {
     return this.recentFiles.list();
+  }
+
+  /** A folder under the browse roots (sub-folders and slide files only); no path: the roots. */
+  browse(path?: string): Promise<BrowseDTO> {
+    return this.browser.list(path);
   }
 
   async hostInfo(): Promise<HostInfoDTO> {

@@ -10,7 +10,7 @@ import type { TrustHostService } from '../services/trust-service.js';
 import { HttpError, bytes, error, fromException, json, noContent, text } from './respond.js';
 import { serveStatic } from './static.js';
 import {
-  analysisActionBody, analysisId, associatedName, explainPatchBody, index, modelId, mppBody, openBody, parse, readJson, regionQuery, slideId,
+  analysisActionBody, analysisId, associatedName, browseQuery, explainPatchBody, index, modelId, mppBody, openBody, parse, readJson, regionQuery, slideId,
   startAnalysisBody,
 } from './validate.js';
 
@@ -48,6 +48,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
   const routes: Route[] = [
     { re: /^\/api\/host$/, methods: { GET: async () => json(await svc.hostInfo()) } },
     { re: /^\/api\/recent$/, methods: { GET: async () => json(await svc.recent()) } },
+    { re: /^\/api\/browse$/, methods: { GET: async (c) => json(await svc.browse(parse(browseQuery, Object.fromEntries(c.url.searchParams), 'browse').path)) } },
     {
       re: /^\/api\/slides$/,
       methods: {

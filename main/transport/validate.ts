@@ -29,6 +29,17 @@ export const regionQuery = z
 
 export const openBody = z.object({ path: z.string().min(1, 'must not be empty').max(4096, 'is too long') });
 
+/** GET /api/browse?path=ABSOLUTE (no path: the roots); the service checks that it lies inside a root */
+export const browseQuery = z.strictObject({
+  path: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(4096, 'is too long')
+    .refine((p) => !p.includes('\0'), 'must not contain NUL')
+    .refine((p) => !p.split(/[\\/]/).includes('..'), "must not contain '..'")
+    .optional(),
+});
+
 const { min: MPP_MIN, max: MPP_MAX } = MPP_OVERRIDE_RANGE;
 const mppValue = z.number().finite().min(MPP_MIN, `must be at least ${MPP_MIN} µm/px`).max(MPP_MAX, `must be at most ${MPP_MAX} µm/px`);
 export const mppBody = z.object({ mpp: z.union([z.null(), z.object({ x: mppValue, y: mppValue })]) });

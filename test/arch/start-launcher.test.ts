@@ -31,7 +31,7 @@ function fakeElectron(opts: { installs: boolean; binary?: boolean }): string {
 }
 
 function start(dir: string, args: string[] = []) {
-  const env = { ...process.env, GLASSBOX_ELECTRON_DIR: dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, GLASSBOX_ELECTRON_DIR: dir };
   delete env.ELECTRON_OVERRIDE_DIST_PATH;
   return spawnSync(process.execPath, [LAUNCHER, ...args], { env, encoding: 'utf8', timeout: 30_000 });
 }
