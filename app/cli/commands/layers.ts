@@ -4,8 +4,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SHIPPED_MODELS } from '../paths.js';
 import type { CliIO } from '../main.js';
 import { loadModelPackage, type ModelPackage } from '../../../main/engine/model/index.js';
 import type { TargetLayer } from '../../../main/engine/explain/types.js';
@@ -13,7 +13,7 @@ import type { TargetLayer } from '../../../main/engine/explain/types.js';
 export const summary = 'list a model\'s candidate Grad-CAM target layers (name, op, C×H×W, stride, default)';
 
 /** the shipped packages (models/<id>/) */
-export const SHIPPED_MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
+export { SHIPPED_MODELS };
 
 /** Thrown for bad command-line usage; the message names the flag. */
 export class UsageError extends Error {}
