@@ -67,10 +67,10 @@ export class AnnotationServiceImpl implements AnnotationService {
 
   /** the store of an open slide (opened once per slide content) */
   private async open(slideId: string): Promise<Opened> {
-    const { path } = this.deps.slides.slideFor(slideId);
+    const { path, slide } = this.deps.slides.slideFor(slideId);
     let key = this.keys.get(path);
     if (!key) {
-      key = slideFingerprint(path);
+      key = slideFingerprint(slide.files ?? path);
       this.keys.set(path, key);
       key.catch(() => this.keys.delete(path));
     }

@@ -1,4 +1,7 @@
-/** Deep Zoom tiles of a DICOM series (a folder) served through the slide service, as the viewer fetches them. */
+/**
+ * A DICOM series (a folder) through the services, as the viewer uses it: Deep Zoom tiles, and annotations keyed by
+ * the series' content (the folder and any file of the series share one store).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -6,6 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { SHARED_SLIDES, SKIP_NO_SLIDES } from '../helpers/paths.js';
 import { urls, type SlideInfoDTO } from '../../main/contract/slides.js';
+import { annotationUrls, type AnnotationSetDTO } from '../../main/contract/annotations.js';
 import { directTransport } from '../contract/transports.js';
 import { handParsePixelData } from './dicom-writer.js';
 
@@ -38,6 +42,24 @@ test('dicom: Deep Zoom tiles of a DICOM folder through the service (pass-through
     const folder = await t.fetch(urls.slides(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: join(SHARED_SLIDES, 'info') }) });
     assert.equal(folder.status, 404);
     assert.match(((await folder.json()) as { error: { message: string } }).error.message, /is a directory/);
+  } finally {
+    await t.close();
+  }
+});
+
+test('dicom: annotations of a DICOM series are one store whether the folder or a file of it was opened', { skip: SKIP_NO_SLIDES }, async () => {
+  const t = await directTransport();
+  const send = (path: string, body: unknown) => t.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  try {
+    const byFolder = (await (await send(urls.slides(), { path: WSI2DCM })).json()) as SlideInfoDTO;
+    const byFile = (await (await send(urls.slides(), { path: join(WSI2DCM, 'level-3-frames-0-1.dcm') })).json()) as SlideInfoDTO;
+    const id = '6f1c2a4e-8b7d-4c3a-9e2f-1a2b3c4d5e6f';
+    const put = await send(annotationUrls.set(byFolder.id), { annotations: [{ id, shape: { kind: 'rectangle', x: 10, y: 20, width: 300, height: 400 }, name: 'dicom box' }] });
+    assert.equal(put.status, 200, await put.clone().text());
+    const r = await t.fetch(annotationUrls.set(byFile.id));
+    assert.equal(r.status, 200);
+    const set = (await r.json()) as AnnotationSetDTO;
+    assert.deepEqual(set.annotations.map((a) => [a.id, a.name]), [[id, 'dicom box']]);
   } finally {
     await t.close();
   }

@@ -60,6 +60,8 @@ test('dicom: the wsi2dcm series opens from its folder and from each of its 12 fi
       assert.equal(pr.raw['dicom.SeriesDescription'], 'x');
       assert.equal(pr.raw['dicom.TransferSyntaxUID'], '1.2.840.10008.1.2.4.50');
       assert.equal(pr.raw['dicom.level[0].file'], 'level-0-frames-0-30.dcm');
+      // the files the slide reads, in level order: its content identity (analysis cache, annotations)
+      assert.deepEqual(s.files?.map((f) => f.slice(WSI2DCM.length + 1)), WSI2DCM_LEVELS.map((_, i) => files.find((f) => f.startsWith(`level-${i}-`))));
       assert.deepEqual(pr.warnings, []);
     });
   }

@@ -52,10 +52,17 @@ export async function modelSha256(model: ModelPackage, memoDir?: string): Promis
   return sha256Hex(parts.join('\n'));
 }
 
+/** A slide's content hash: its file's sha256; for a multi-file slide (a DICOM series) the sha256 over each file's. */
+async function slideSha256(slide: Slide, memoDir?: string): Promise<string> {
+  const files = slide.files ?? [slide.path];
+  if (files.length === 1) return fileSha256(files[0], memoDir);
+  return sha256Hex((await Promise.all(files.map((f) => fileSha256(f, memoDir)))).join('\n'));
+}
+
 export async function analyzeSlide(o: AnalyzeSlideOptions): Promise<AnalyzeSlideOutcome> {
   const { slide, model, settings } = o;
   const cache = o.cache === undefined ? new ResultCache() : o.cache;
-  const [slideHash, modelHash] = await Promise.all([fileSha256(slide.path, cache?.root), modelSha256(model, cache?.root)]);
+  const [slideHash, modelHash] = await Promise.all([slideSha256(slide, cache?.root), modelSha256(model, cache?.root)]);
   const r = settings.region;
   const provenance: Provenance = {
     slide: { path: slide.path, sha256: slideHash, width: slide.properties.width, height: slide.properties.height },

@@ -25,7 +25,7 @@
  *   maskRegions(mask: Uint8Array, rows: number, cols: number, diagonal?: boolean): Position[][][]  // cell-unit polygons
  *
  * store.ts
- *   slideFingerprint(path: string): Promise<string>   // sha256 of size + first/last MiB (+ TIFF directory); rename-proof
+ *   slideFingerprint(path: string | string[]): Promise<string>   // sha256 of size + first/last MiB (+ TIFF directory); rename-proof; a file list: over each
  *   openAnnotationStore(dataDir: string, key: string): Promise<AnnotationStoreApi>
  *
  * geojson.ts

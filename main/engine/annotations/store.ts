@@ -28,7 +28,10 @@ const MIB = 1 << 20;
  * their header and usually the first directories —, middle and end). Cheap (≤ 3 MiB read) and unchanged by renames
  * and moves; any re-save of the image changes it.
  */
-export async function slideFingerprint(path: string): Promise<string> {
+export async function slideFingerprint(path: string | readonly string[]): Promise<string> {
+  // a multi-file slide (a DICOM series): the fingerprint over each file's
+  if (typeof path !== 'string' && path.length !== 1) return createHash('sha256').update((await Promise.all(path.map((p) => slideFingerprint(p)))).join('\n')).digest('hex');
+  if (typeof path !== 'string') path = path[0];
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();

@@ -29,6 +29,8 @@ export class TiffSlide implements Slide {
     private readonly levels: LevelSource[],
     private readonly associated: Record<string, LevelSource>,
     private readonly dispose?: () => void,
+    /** Slide.files: every file the slide reads (default: just `path`) */
+    readonly files: readonly string[] = [path],
   ) {
     levels.forEach((l, i) => { if (!l.label) l.label = `level ${i}`; });
     for (const [name, a] of Object.entries(associated)) if (!a.label) a.label = `associated image '${name}'`;

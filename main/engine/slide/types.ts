@@ -67,6 +67,11 @@ export interface EncodedTile {
 
 export interface Slide {
   readonly path: string;
+  /**
+   * The files whose bytes make up the slide, in an order the content decides (a DICOM series: its levels, then its
+   * associated images); absent means just `path`. Content identity (analysis cache keys, annotation stores) covers these.
+   */
+  readonly files?: readonly string[];
   readonly properties: SlideProperties;
   /**
    * The native tile (col,row) of a level as a complete, standalone JPEG that decodes to exactly the

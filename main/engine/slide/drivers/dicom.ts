@@ -226,5 +226,5 @@ async function build(path: string, instances: DicomInstance[], opts: OpenSlideOp
   // instances that are neither a level nor an associated image are not needed: close them now
   const keep = new Set<DicomInstance>([...used, ...assocInstances]);
   await closeAll(instances.filter((i) => !keep.has(i)));
-  return new TiffSlide(path, { close: () => closeAll([...keep]) }, properties, levels, associated);
+  return new TiffSlide(path, { close: () => closeAll([...keep]) }, properties, levels, associated, undefined, [...keep].map((i) => i.path));
 }
