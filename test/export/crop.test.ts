@@ -119,6 +119,14 @@ test('the scale bar is burned in with the chosen length, its label above it', as
   let dark = 0;
   for (let y = Math.max(0, bar.row - 30); y < bar.row - 3; y++) for (let x = bar.x; x < bar.x + 60; x++) if (img.data[(y * img.width + x) * 3] < 80) dark++;
   assert.ok(dark > 30, `label pixels: ${dark} (librsvg text rendering)`);
+  // the built-in stroke font (for systems where librsvg finds no font): the same bar, a label drawn with paths
+  const stroked = await decode((await crop(rect(900, 600, 3000, 2400), { mpp: 3, scaleBar: chooseScaleBar, labelFont: 'paths' })).bytes);
+  const sbar = findBar(stroked);
+  assert.deepEqual([sbar.length, sbar.row, sbar.x], [bar.length, bar.row, bar.x]);
+  let strokes = 0;
+  for (let y = Math.max(0, bar.row - 30); y < bar.row - 3; y++) for (let x = bar.x; x < bar.x + 60; x++) if (stroked.data[(y * stroked.width + x) * 3] < 80) strokes++;
+  assert.ok(strokes > 30, `stroke-font label pixels: ${strokes}`);
+  assert.ok(Buffer.compare(Buffer.from(stroked.data), Buffer.from(img.data)) !== 0, 'the stroke font differs from the SVG text');
   // without a bar nothing is black there
   assert.equal(findBar(await decode((await crop(rect(900, 600, 3000, 2400), { mpp: 3 })).bytes)).length, 0);
 });

@@ -15,7 +15,7 @@ import { readLevel } from '../analysis/grid.js';
 import { throwIfAborted } from '../../base/abort.js';
 import type { Geometry, Rgb } from '../annotations/types.js';
 import { blendOverlay, type ValueGrid } from './paint.js';
-import { decorationSvg, geometryPath, scaleBarLayout, type ScaleBarLayout } from './svg.js';
+import { decorationSvg, geometryPath, labelMode, scaleBarLayout, type ScaleBarLayout } from './svg.js';
 import { EXPORT_LIMITS, ExportError, type HeatmapPaint, type ScaleBarChooser } from './types.js';
 
 export type CropFormat = 'png' | 'tiff';
@@ -33,6 +33,8 @@ export interface CropOptions {
   scaleBar?: ScaleBarChooser | null;
   /** extra context around the box, in output px (default 0) */
   margin?: number;
+  /** how the scale-bar label is drawn: SVG text, or the built-in stroke font (default: text where a font renders) */
+  labelFont?: 'text' | 'paths';
   signal?: AbortSignal;
 }
 
@@ -192,7 +194,7 @@ export async function renderCrop(slide: Slide, geometry: Geometry, opts: CropOpt
   if (outline || bar) {
     // composite to raw first: the SVG's alpha would otherwise turn the file into RGBA
     const { data, info } = await sharp(rgb, { raw: { width: outW, height: outH, channels: 3 }, limitInputPixels: false })
-      .composite([{ input: Buffer.from(decorationSvg(outW, outH, outline, bar)), top: 0, left: 0 }]).raw().toBuffer({ resolveWithObject: true });
+      .composite([{ input: Buffer.from(decorationSvg(outW, outH, outline, bar, opts.labelFont ?? (bar ? await labelMode() : 'text'))), top: 0, left: 0 }]).raw().toBuffer({ resolveWithObject: true });
     pixels = info.channels === 3 ? data : await sharp(data, { raw: { width: outW, height: outH, channels: info.channels } }).removeAlpha().raw().toBuffer();
   }
   let out = sharp(pixels, { raw: { width: outW, height: outH, channels: 3 }, limitInputPixels: false });

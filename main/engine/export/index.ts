@@ -6,6 +6,7 @@
 export * from './types.js';
 export { renderCrop, planCrop, cropDownsample, geometryBounds, type CropPlan, type CropOptions, type CropResult, type CropFormat } from './crop.js';
 export { blendOverlay, sampleGrid, lutOffset, type ValueGrid } from './paint.js';
+export { labelMode, strokeLabel, decorationSvg, scaleBarLayout } from './svg.js';
 export {
   writeHeatmapFloatTiff, writeHeatmapRgbaTiff, rgbaDownsample, floatPyramid, reduceNanMean, readSidecar, sidecarPath,
   HEATMAP_TIFF_FORMAT, type FloatTiffResult, type RgbaTiffResult,
