@@ -7,7 +7,7 @@ import { ApiError, createApi, errorFromBody } from '../../renderer/src/lib/api.j
 test('keyboard shortcuts map to commands, and are ignored while typing', () => {
   assert.equal(commandForKey({ key: 'o', ctrlKey: true }), 'open');
   assert.equal(commandForKey({ key: 'O', metaKey: true }), 'open');
-  assert.equal(commandForKey({ key: 'o' }), null);
+  assert.equal(commandForKey({ key: 'o' }), 'ann-tool-ellipse', 'o alone is the ellipse tool, not open');
   assert.equal(commandForKey({ key: '+' }), 'zoom-in');
   assert.equal(commandForKey({ key: '=' }), 'zoom-in');
   assert.equal(commandForKey({ key: '-' }), 'zoom-out');

@@ -3,7 +3,13 @@
  */
 export type Command =
   | 'open' | 'zoom-in' | 'zoom-out' | 'home' | 'pan-left' | 'pan-right' | 'pan-up' | 'pan-down'
-  | 'toggle-navigator' | 'toggle-info' | 'toggle-heatmap' | 'toggle-heatmap-panel' | 'explain-patch' | 'fullscreen' | 'help' | 'escape' | 'close';
+  | 'toggle-navigator' | 'toggle-info' | 'toggle-heatmap' | 'toggle-heatmap-panel' | 'explain-patch' | 'fullscreen' | 'help' | 'escape' | 'close'
+  | AnnotationCommand;
+
+/** annotation tools and edits (handled by lib/annotations/state.svelte.ts annotationCommand) */
+export type AnnotationCommand =
+  | 'ann-tool-select' | 'ann-tool-rectangle' | 'ann-tool-ellipse' | 'ann-tool-polygon' | 'ann-tool-freehand' | 'ann-tool-point'
+  | 'ann-undo' | 'ann-redo' | 'ann-delete' | 'ann-panel';
 
 export interface KeyLike {
   key: string;
@@ -27,8 +33,14 @@ export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: 'H', action: 'Show / hide the heatmap' },
   { keys: 'E or right-click', action: 'Explain the patch under the cursor' },
   { keys: 'F', action: 'Fullscreen' },
+  { keys: 'L', action: 'Toggle the annotations panel' },
+  { keys: 'S · R · O · P · B · .', action: 'Annotation tools: select, rectangle, ellipse, polygon, brush (freehand), point' },
+  { keys: 'Enter / double-click', action: 'Close the polygon being drawn (Backspace drops its last vertex)' },
+  { keys: 'Delete', action: 'Delete the selected annotation (Alt+click a vertex removes it)' },
+  { keys: 'Ctrl/Cmd + Z', action: 'Undo an annotation change' },
+  { keys: 'Ctrl/Cmd + Shift + Z or Ctrl + Y', action: 'Redo' },
   { keys: '?', action: 'Show this help' },
-  { keys: 'Esc', action: 'Close dialogs and the patch explanation' },
+  { keys: 'Esc', action: 'Cancel the shape being drawn; close dialogs and the patch explanation' },
   { keys: 'Wheel / drag / double-click', action: 'Zoom / pan / zoom in' },
 ];
 
@@ -37,6 +49,8 @@ export function commandForKey(e: KeyLike): Command | null {
   if (e.key === 'Escape') return 'escape';
   if (mod && !e.altKey && (e.key === 'o' || e.key === 'O')) return 'open';
   if (mod && !e.altKey && (e.key === 'w' || e.key === 'W')) return 'close';
+  if (mod && !e.altKey && !e.inEditable && (e.key === 'z' || e.key === 'Z')) return e.shiftKey ? 'ann-redo' : 'ann-undo';
+  if (mod && !e.altKey && !e.inEditable && !e.shiftKey && (e.key === 'y' || e.key === 'Y')) return 'ann-redo';
   if (mod || e.altKey || e.inEditable) return null;
   switch (e.key) {
     case '+': case '=': return 'zoom-in';
@@ -53,6 +67,14 @@ export function commandForKey(e: KeyLike): Command | null {
     case 'e': case 'E': return 'explain-patch';
     case 'f': case 'F': return 'fullscreen';
     case '?': return 'help';
+    case 'l': case 'L': return 'ann-panel';
+    case 's': case 'S': return 'ann-tool-select';
+    case 'r': case 'R': return 'ann-tool-rectangle';
+    case 'o': case 'O': return 'ann-tool-ellipse';
+    case 'p': case 'P': return 'ann-tool-polygon';
+    case 'b': case 'B': return 'ann-tool-freehand';
+    case '.': return 'ann-tool-point';
+    case 'Delete': case 'Backspace': return 'ann-delete';
     default: return null;
   }
 }
