@@ -301,6 +301,7 @@ test('bad input: truncated files, unsupported transfer syntaxes, a CT image, inc
   }
   const ct = write(join(dir(), 'ct.dcm'), { o: { total: [16, 16], frame: [16, 16], frames: 1, samples: 1, photometric: 'MONOCHROME2' }, frames: new Uint8Array(256) }, TS.explicitLE, CT);
   await expectError(openSlide(ct), 'UNSUPPORTED_FORMAT', /CT Image Storage \(1\.2\.840\.10008\.5\.1\.4\.1\.1\.2\) image, not a VL Whole Slide Microscopy image/);
+  await expectError(openSlide(join(ct, '..')), 'UNSUPPORTED_FORMAT', /is a directory whose DICOM files are not VL Whole Slide Microscopy images \(ct\.dcm: CT Image Storage/);
   await expectError(openSlide(write(join(dir(), 'few.dcm'), { ...v.inst, o: { ...v.inst.o, frames: 5 }, frames: (v.inst.frames as Uint8Array[][]).slice(0, 5) })), 'CORRUPT', /5 frame\(s\) cannot tile a 200×150 matrix/);
   await expectError(openSlide(write(join(dir(), 'short.dcm'), { o: { total: [10, 10], frame: [10, 10], frames: 1 }, frames: new Uint8Array(200) })), 'CORRUPT', /pixel data holds 200 bytes but .* need 300/);
   await expectError(openSlide(write(join(dir(), 'b16.dcm'), { o: { total: [4, 4], frame: [4, 4], frames: 1, extra: [[0x00280100, 'US', 16], [0x00280101, 'US', 16]] }, frames: new Uint8Array(96) })), 'UNSUPPORTED', /16-bit samples are not supported/);

@@ -8,6 +8,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SlideError } from '../errors.js';
 import { FileSource } from '../tiff/source.js';
+import dicomParser from 'dicom-parser';
 import { readDicomHeader, sopClassName, WSM_SOP_CLASS, type DicomHeader } from './header.js';
 
 export interface DicomInstance {
@@ -36,6 +37,32 @@ export async function hasDicmMagic(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The Media Storage SOP Class UID of a DICOM file's meta header (first 16 KiB only), '' when the meta header cannot be
+ * read there, null when `path` is not a regular file with the DICM magic. Lets a folder scan skip other kinds of
+ * DICOM (CT slices, reports) without parsing their data sets.
+ */
+export async function peekSopClass(path: string): Promise<string | null> {
+  let fh;
+  try {
+    const st = await stat(path);
+    if (!st.isFile() || st.size < 132) return null;
+    fh = await open(path, 'r');
+    const b = Buffer.alloc(Math.min(st.size, 16 * 1024));
+    const { bytesRead } = await fh.read(b, 0, b.length, 0);
+    if (bytesRead < 132 || b.toString('latin1', 128, 132) !== 'DICM') return null;
+    try {
+      return (dicomParser.readPart10Header(b.subarray(0, bytesRead)).string('x00020002') ?? '').replace(/\0/g, '').trim();
+    } catch {
+      return '';
+    }
+  } catch {
+    return null;
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
 /** Opens one file's header; the file stays open (its frames are read later). */
 export async function openInstance(path: string): Promise<DicomInstance> {
   const src = await FileSource.open(path);
@@ -51,8 +78,8 @@ export async function closeAll(instances: DicomInstance[]): Promise<void> {
   await Promise.allSettled(instances.map((i) => i.src.close()));
 }
 
-/** DICOM files (by magic) directly in `dir`, sorted by name. */
-async function dicomFilesIn(dir: string): Promise<string[]> {
+/** DICOM files (by magic) directly in `dir`, sorted by name, with their meta header's SOP class. */
+async function dicomFilesIn(dir: string): Promise<Array<[string, string]>> {
   let names: string[];
   try {
     names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() || d.isSymbolicLink()).map((d) => d.name).sort();
@@ -62,9 +89,12 @@ async function dicomFilesIn(dir: string): Promise<string[]> {
   if (names.length > MAX_FOLDER_FILES) {
     throw new SlideError('LIMIT', `${dir}: the folder holds ${names.length} files, more than the ${MAX_FOLDER_FILES} looked at for a DICOM series`);
   }
-  const out: string[] = [];
-  await forEachLimited(names, async (n) => { if (await hasDicmMagic(join(dir, n))) out.push(n); });
-  return out.sort().map((n) => join(dir, n));
+  const out: Array<[string, string]> = [];
+  await forEachLimited(names, async (n) => {
+    const sop = await peekSopClass(join(dir, n));
+    if (sop !== null) out.push([join(dir, n), sop]);
+  });
+  return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
 async function forEachLimited<T>(items: T[], f: (t: T) => Promise<void>): Promise<void> {
@@ -78,10 +108,11 @@ async function forEachLimited<T>(items: T[], f: (t: T) => Promise<void>): Promis
  * Headers of the WSM files among `paths`, grouped by SeriesInstanceUID; files that are not DICOM WSM (other SOP
  * classes, unreadable headers) are closed and described in `others`.
  */
-async function openAll(paths: string[], keep: (h: DicomHeader) => boolean): Promise<{ opened: DicomInstance[]; others: string[] }> {
+async function openAll(files: Array<[string, string]>, keep: (h: DicomHeader) => boolean): Promise<{ opened: DicomInstance[]; others: string[] }> {
   const opened: DicomInstance[] = [];
   const others: string[] = [];
-  await forEachLimited(paths, async (p) => {
+  await forEachLimited(files, async ([p, sop]) => {
+    if (sop && sop !== WSM_SOP_CLASS) { others.push(`${basename(p)}: ${sopClassName(sop)}`); return; }
     try {
       const inst = await openInstance(p);
       if (inst.header.sopClass === WSM_SOP_CLASS && keep(inst.header)) opened.push(inst);
@@ -128,7 +159,7 @@ export async function findSeries(path: string): Promise<DicomInstance[]> {
     throw new SlideError('UNSUPPORTED_FORMAT', `${path}: this DICOM file is a ${sopClassName(first.header.sopClass)} image, not a VL Whole Slide Microscopy image (${WSM_SOP_CLASS}): Glassbox opens DICOM whole-slide images only`);
   }
   const uid = first.header.seriesUid;
-  const siblings = (await dicomFilesIn(dirname(path))).filter((p) => basename(p) !== basename(path));
+  const siblings = (await dicomFilesIn(dirname(path))).filter(([p]) => basename(p) !== basename(path));
   const { opened } = await openAll(siblings, (h) => h.seriesUid === uid && !!uid && h.sopInstanceUid !== first.header.sopInstanceUid);
   return [first, ...opened];
 }
