@@ -1,6 +1,6 @@
 /**
- * `glassbox export` end to end on a synthetic slide (6000×4000, 0.5 µm/px) with a QuPath GeoJSON and a heatmap
- * folder as `glassbox analyze` writes it: crops (+ crops.csv), CSV, ASAP XML, the float32 and RGBA heatmap TIFFs,
+ * `glassbox export` end to end on a synthetic slide (6000×4000, 0.5 µm/px) with a QuPath GeoJSON (written by the
+ * annotations engine) and a heatmap folder as `glassbox analyze` writes it: crops (+ crops.csv), CSV, ASAP XML, the float32 and RGBA heatmap TIFFs,
  * progress on stderr; then the errors, each one line naming the problem, with nothing written.
  */
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeSyntheticSlide } from '../fixtures/synthetic-slide.js';
 import { encodeNpy } from '../../main/engine/explain/npy.js';
+import { newAnnotation, stringifyGeoJSON } from '../../main/engine/annotations/index.js';
 import { main } from '../../app/cli/main.js';
 import { cli, oneLineError } from '../cli/run-cli.js';
 import { firstFloatMismatch } from './helpers.js';
@@ -20,6 +21,7 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const SLIDE = join(dir, 'slide.tif');
 const HM = join(dir, 'analysis');
 const GJ = join(dir, 'regions.geojson');
+const OTHER = join(dir, 'other.tif');
 
 // the map: 40×60 cells of 100 px from (0, 0); NaN over the left quarter
 const ROWS = 40, COLS = 60;
@@ -30,6 +32,7 @@ const ready = (async () => {
     width: 6000, height: 4000, mpp: 0.5, shareIdenticalTiles: true,
     regions: [{ x: 1000, y: 800, w: 1600, h: 1200, shape: 'rect', fill: [220, 30, 30] }, { x: 3000, y: 500, w: 2000, h: 1500, shape: 'ellipse', fill: 'he-cellular' }],
   });
+  await writeSyntheticSlide(OTHER, { width: 1000, height: 800, mpp: 0.5, shareIdenticalTiles: true, regions: [] });
   mkdirSync(HM);
   writeFileSync(join(HM, 'heatmap.npy'), encodeNpy({ data: values, dims: [ROWS, COLS] }));
   writeFileSync(join(HM, 'heatmap.json'), JSON.stringify({
@@ -37,17 +40,16 @@ const ready = (async () => {
     stride: 32, signed: false, origin_px: [0, 0], cell_size_px: [100, 100], cell_size_um: [50, 50], shape: [ROWS, COLS], display_scale: 1.9,
     slide: { path: SLIDE, sha256: 'x', width: 6000, height: 4000, mpp: [0.5, 0.5] }, model: { name: 'probe', sha256: 'y' },
   }));
-  // QuPath GeoJSON (level-0 px): a rectangle, a polygon with a hole, a point
-  const feature = (id: string, name: string, cls: string, color: number[], geometry: unknown) => ({
-    type: 'Feature', id, geometry, properties: { objectType: 'annotation', name, classification: { name: cls, color }, isLocked: false },
-  });
-  writeFileSync(GJ, JSON.stringify({
-    type: 'FeatureCollection', features: [
-      feature('6d5e1c1a-0000-4000-8000-000000000001', 'Tumour A', 'Tumor', [200, 0, 0], { type: 'Polygon', coordinates: [[[1200, 1000], [2400, 1000], [2400, 1800], [1200, 1800], [1200, 1000]]] }),
-      feature('6d5e1c1a-0000-4000-8000-000000000002', 'Ring', 'Stroma', [0, 150, 0], { type: 'Polygon', coordinates: [[[3200, 800], [4800, 800], [4800, 1800], [3200, 1800], [3200, 800]], [[3600, 1100], [3600, 1500], [4400, 1500], [4400, 1100], [3600, 1100]]] }),
-      feature('6d5e1c1a-0000-4000-8000-000000000003', 'Spot', 'Tumor', [200, 0, 0], { type: 'Point', coordinates: [5000, 3000] }),
-    ],
-  }));
+  // QuPath GeoJSON written by the annotations engine (level-0 px): a rectangle, a polygon with a hole, a point
+  const tumor = { name: 'Tumor', color: [200, 0, 0] as [number, number, number] };
+  writeFileSync(GJ, stringifyGeoJSON([
+    newAnnotation({ id: '6d5e1c1a-0000-4000-8000-000000000001', name: 'Tumour A', classification: tumor, shape: { kind: 'rectangle', x: 1200, y: 1000, width: 1200, height: 800 } }),
+    newAnnotation({
+      id: '6d5e1c1a-0000-4000-8000-000000000002', name: 'Ring', classification: { name: 'Stroma', color: [0, 150, 0] }, shape: { kind: 'polygon' },
+      geometry: { type: 'Polygon', coordinates: [[[3200, 800], [4800, 800], [4800, 1800], [3200, 1800], [3200, 800]], [[3600, 1100], [3600, 1500], [4400, 1500], [4400, 1100], [3600, 1100]]] },
+    }),
+    newAnnotation({ id: '6d5e1c1a-0000-4000-8000-000000000003', name: 'Spot', classification: tumor, shape: { kind: 'point' }, geometry: { type: 'Point', coordinates: [5000, 3000] } }),
+  ]));
 })();
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -133,6 +135,7 @@ test('export --help lists the flags; errors are one line, name the problem, and 
     [[SLIDE, '--annotations', GJ, '--crops', join(out, 'c'), '--mpp', '2', '--format', 'jpeg'], /--format must be png or tiff/],
     [[SLIDE, '--heatmap-tiff', join(out, 'h.tif')], /need --heatmap DIR/],
     [[join(dir, 'missing.tif'), '--heatmap', HM, '--heatmap-tiff', join(out, 'h.tif')], /missing\.tif/],
+    [[OTHER, '--heatmap', HM, '--heatmap-tiff', join(out, 'h.tif')], /heatmap in .*analysis was made on a 6000×4000 px slide \(slide\.tif\), but other\.tif is 1000×800 px/],
   ];
   for (const [args, re] of cases) {
     const r = await run(args);

@@ -19,7 +19,7 @@ import {
   type Annotation, type HeatmapGrid, type Rgb,
 } from '../../../main/engine/annotations/index.js';
 import {
-  renderCrop, planCrop, writeHeatmapFloatTiff, writeHeatmapRgbaTiff, sidecarPath, ExportError, type HeatmapPaint, type CropFormat,
+  renderCrop, planCrop, readSidecar, writeHeatmapFloatTiff, writeHeatmapRgbaTiff, sidecarPath, ExportError, type HeatmapPaint, type CropFormat,
 } from '../../../main/engine/export/index.js';
 import { COLORMAPS, colorPosition, colormapLut, displayValue, type ColormapName, type DisplayMode } from '../../../main/contract/colormap.js';
 import { chooseScaleBar } from '../../../main/contract/scalebar.js';
@@ -138,6 +138,17 @@ export function paintFor(grid: HeatmapGrid, flags: Flags): { paint: HeatmapPaint
   };
 }
 
+/** The map of DIR, refused when its sidecar says it was made on a slide of another size. */
+async function loadHeatmapFor(slide: Slide, dir: string, className: string | undefined): Promise<HeatmapGrid> {
+  const grid = await loadHeatmap(dir, className);
+  const made = (await readSidecar(grid))?.slide as { width?: unknown; height?: unknown; path?: unknown } | undefined;
+  const { width, height } = slide.properties;
+  if (made && typeof made.width === 'number' && typeof made.height === 'number' && (made.width !== width || made.height !== height)) {
+    throw new UsageError(`the heatmap in ${dir} was made on a ${made.width}×${made.height} px slide${typeof made.path === 'string' ? ` (${basename(made.path)})` : ''}, but ${basename(slide.path)} is ${width}×${height} px`);
+  }
+  return grid;
+}
+
 /** Annotations picked by --only (ids, names or class names). */
 function select(list: Annotation[], only: string | undefined): Annotation[] {
   if (only === undefined) return list;
@@ -235,8 +246,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         }
       });
     }
-    const grid = heatmapDir ? await loadHeatmap(heatmapDir, flags.class) : null;
-    const overlayGrid = overlayDir ? (overlayDir === heatmapDir ? grid : await loadHeatmap(overlayDir, flags.class)) : null;
+    const grid = heatmapDir ? await loadHeatmapFor(slide, heatmapDir, flags.class) : null;
+    const overlayGrid = overlayDir ? (overlayDir === heatmapDir ? grid : await loadHeatmapFor(slide, overlayDir, flags.class)) : null;
     if (cropsDir) await writeCrops(slide, list, cropsDir, { mppOut, ds, format, margin, overlayGrid, flags, force }, io);
     if (csv) {
       const g = overlayGrid ?? grid;
