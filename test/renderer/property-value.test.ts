@@ -34,3 +34,11 @@ test('long text is cut at the preview length; the full text stays in the tooltip
   assert.equal(v.preview.startsWith(desc.slice(0, PREVIEW_CHARS) + '…'), true);
   assert.equal(v.title, desc);
 });
+
+test('formatBytes: decimal units for the folder browser', async () => {
+  const { formatBytes } = await import('../../renderer/src/lib/format.js');
+  assert.equal(formatBytes(812), '812 B');
+  assert.equal(formatBytes(1_234_567), '1.2 MB');
+  assert.equal(formatBytes(3_400_000_000), '3.4 GB');
+  assert.equal(formatBytes(-1), '');
+});

@@ -3,7 +3,7 @@
  * both hosts). Errors become ApiError with the server's {error:{code,message}} or a clear transport error.
  */
 import { urls } from '../../../main/contract/slides.js';
-import type { HostInfoDTO, RecentFileDTO, SlideInfoDTO } from '../../../main/contract/slides.js';
+import type { BrowseDTO, HostInfoDTO, RecentFileDTO, SlideInfoDTO } from '../../../main/contract/slides.js';
 import { analysisUrls } from '../../../main/contract/analysis.js';
 import type {
   AnalysisActionRequest, AnalysisDTO, ExplainPatchDTO, ExplainPatchRequest, ModelLayerDTO, ModelListDTO, StartAnalysisRequest,
@@ -82,6 +82,7 @@ export function createApi(fetchImpl: FetchLike = (i, init) => fetch(i, init)) {
     close: (id: string) => call<void>(urls.slide(id), { method: 'DELETE' }),
     setMpp: (id: string, mpp: { x: number; y: number } | null) => call<SlideInfoDTO>(urls.mpp(id), json('PUT', { mpp })),
     recent: () => call<RecentFileDTO[]>(urls.recent()),
+    browse: (path?: string) => call<BrowseDTO>(urls.browse(path), { cache: 'no-store' }),
     models: () => call<ModelListDTO>(analysisUrls.models()),
     modelLayers: (modelId: string) => call<ModelLayerDTO[]>(analysisUrls.modelLayers(modelId)),
     startAnalysis: (req: StartAnalysisRequest) => call<AnalysisDTO>(analysisUrls.analyses(), json('POST', req)),

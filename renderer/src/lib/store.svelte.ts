@@ -29,6 +29,8 @@ export const bridge: GlassboxBridge | null =
 export const app = $state({
   host: null as HostInfoDTO | null,
   slide: null as SlideInfoDTO | null,
+  /** every slide the host has open (e.g. `glassbox serve A.svs B.ndpi`): tabs switch between them when > 1 */
+  openSlides: [] as SlideInfoDTO[],
   /** message while opening ("Opening CMU-1.svs…"), null when idle */
   loading: null as string | null,
   errors: [] as UiError[],
@@ -105,10 +107,12 @@ export async function openPath(path: string): Promise<boolean> {
     app.errors = [];
     app.showOpen = false;
     app.openHint = '';
-    if (previous && previous.id !== info.id) api.close(previous.id).catch(() => undefined);
+    // one slide at a time, as the desktop app works; with several open (slide tabs) the new one joins them
+    const closing = previous && previous.id !== info.id && app.openSlides.length <= 1 ? api.close(previous.id).catch(() => undefined) : null;
     // the same slide again: the viewer keeps it, nothing new to load
     if (previous && previous.id === info.id) app.loading = null;
     void refreshRecent();
+    void (closing ?? Promise.resolve()).then(refreshOpenSlides);
     return true;
   } catch (e) {
     app.loading = null;
@@ -118,10 +122,32 @@ export async function openPath(path: string): Promise<boolean> {
   // app.loading is cleared by the viewer when the first image is drawn (or fails)
 }
 
-/** Show a slide the host already has open (e.g. `glassbox serve SLIDE`, or a file the desktop app was started with). */
+/** The host's open slides, for the slide tabs. */
+export async function refreshOpenSlides(): Promise<void> {
+  try {
+    app.openSlides = await api.list();
+  } catch {
+    /* the tabs keep their last list */
+  }
+}
+
+/** Show another slide the host has open (a slide tab): the viewer loads it; nothing is closed. */
+export function switchSlide(id: string): void {
+  if (app.slide?.id === id) return;
+  const next = app.openSlides.find((s) => s.id === id);
+  if (!next) return;
+  app.loading = `Opening ${next.name}…`;
+  app.slide = next;
+  app.tileSource = 'native';
+  app.zoom = 0;
+  app.cursor = null;
+}
+
+/** Show a slide the host already has open (e.g. `glassbox serve SLIDE…`, or a file the desktop app was started with); tabs offer the others. */
 export async function showAlreadyOpen(): Promise<void> {
   try {
     const open = await api.list();
+    app.openSlides = open;
     if (open.length > 0 && !app.slide && !app.loading) {
       app.loading = `Opening ${open[0].name}…`;
       app.slide = open[0];
@@ -139,6 +165,9 @@ export async function closeSlide(): Promise<void> {
   app.cursor = null;
   app.loading = null;
   if (s) await api.close(s.id).catch((e) => pushError('Could not close the slide', e));
+  await refreshOpenSlides();
+  // another slide is still open (glassbox serve A B): show it rather than an empty viewer
+  if (!app.slide && app.openSlides.length > 0) switchSlide(app.openSlides[0].id);
 }
 
 export async function setMpp(x: number | null): Promise<boolean> {
