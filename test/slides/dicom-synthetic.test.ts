@@ -180,7 +180,12 @@ test('synthetic: JPEG 2000 frames (a JP2 file and a raw codestream) decode lossl
       assert.equal(await s.readEncodedTile(0, 0, 0), null);
       assert.deepEqual(Buffer.from((await s.readTile(0, 0, 0)).data), Buffer.from(img));
     });
-  }
+  }  // two frames, each in two fragments, no offset table: grouped by the codestream start (SOC + SIZ)
+  const half = (cs.length >> 2) * 2; // even: fragments are padded to even lengths
+  const two = write(join(dir(), 'j2k2.dcm'), { o: { total: [160, 48], frame: [80, 48], frames: 2, photometric: 'YBR_RCT' }, frames: [[cs.subarray(0, half), cs.subarray(half)], [cs.subarray(0, half), cs.subarray(half)]] }, TS.jpeg2000);
+  await withSlide(two, async (s) => {
+    for (const c of [0, 1]) assert.deepEqual(Buffer.from((await s.readTile(0, c, 0)).data), Buffer.from(img), `frame ${c + 1}`);
+  });
 });
 
 test('synthetic: native MONOCHROME2, MONOCHROME1, YBR_FULL and planar RGB frames', async () => {

@@ -26,7 +26,7 @@ class ItemReader {
     if (pos + 8 > this.src.size) {
       throw new SlideError('CORRUPT', `${this.src.path}: DICOM pixel data ends at byte ${pos} of ${this.src.size} without its sequence delimiter: the file is truncated`);
     }
-    if (pos < this.at || pos + 10 > this.at + this.buf.length) {
+    if (pos < this.at || pos + 12 > this.at + this.buf.length) {
       this.at = pos;
       this.buf = await this.src.read(pos, Math.min(WINDOW, this.src.size - pos), undefined, 'DICOM fragment headers');
     }
@@ -34,8 +34,8 @@ class ItemReader {
     const b = this.buf;
     const u16 = (p: number) => b[p] | (b[p + 1] << 8);
     const length = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16)) + b[o + 7] * 2 ** 24;
-    // the first two bytes of the item value (a frame's start marker), when in the window
-    const head = o + 10 <= b.length ? (b[o + 8] << 8) | b[o + 9] : -1;
+    // the first four bytes of the item value (a frame's start), big-endian, when in the window
+    const head = o + 12 <= b.length ? ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0 : -1;
     return { group: u16(o), element: u16(o + 2), length, head };
   }
 }
@@ -63,8 +63,9 @@ export function nativeFrames(path: string, h: DicomHeader, fileSize: number): Fr
   return { count: h.frames, frameBytes, fragments: (i) => [[off + i * frameBytes, frameBytes]] };
 }
 
+/** A frame's first fragment starts with JPEG SOI, or J2K SOC + SIZ, or a JP2 signature box (length 12). */
 const startsFrame = (codec: FrameCodec, head: number): boolean =>
-  codec === 'jpeg' ? head === 0xffd8 : head === 0xff4f || head === 0x0000; // J2K codestream or a JP2 box
+  codec === 'jpeg' ? head >>> 16 === 0xffd8 : head === 0xff4fff51 || head === 0x0000000c;
 
 /** Frame layout of encapsulated pixel data (see the file comment). */
 export async function encapsulatedFrames(src: FileSource, h: DicomHeader, codec: FrameCodec): Promise<FrameIndex> {
