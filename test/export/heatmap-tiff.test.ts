@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,16 @@ test('float TIFF: our TIFF layer parses it; raw chunks inflate to the values', a
   } finally {
     await tf.close();
   }
+});
+
+test('an aborted TIFF write leaves nothing behind', async () => {
+  const out = join(dir, 'aborted.tif');
+  const ac = new AbortController();
+  await assert.rejects(
+    writeHeatmapFloatTiff(grid, out, { signal: ac.signal, onProgress: (done) => { if (done === 3) ac.abort(); } }),
+    (e: unknown) => (e as { code?: string }).code === 'ABORTED' && /writing .*aborted\.tif: aborted/.test((e as Error).message),
+  );
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('aborted')), []);
 });
 
 test('reduceNanMean: mean of the finite values of each 2×2 block, odd edges, all-NaN stays NaN', () => {

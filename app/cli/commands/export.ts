@@ -231,6 +231,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const slide = await openSlide(resolve(positionals[0]), slideMpp ? { mppOverride: { x: slideMpp, y: slideMpp } } : {});
+  // Ctrl-C: stop between tiles / crops; files already written stay, the one in progress is removed
+  const ac = new AbortController();
+  const signal = ac.signal;
+  const onSigint = () => {
+    if (signal.aborted) process.exit(130);
+    io.err('cancelling: the files written so far are kept, the one in progress is removed');
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
   try {
     const p = slide.properties;
     io.err(`slide: ${basename(slide.path)} ${p.width}×${p.height} px, ${p.mpp ? `${Number(p.mpp.x.toPrecision(4))} µm/px (${p.mpp.source})` : 'µm/px unknown'}${wantsAnnotations ? `; ${plural(list.length, 'annotation')}` : ''}`);
@@ -248,7 +257,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     const grid = heatmapDir ? await loadHeatmapFor(slide, heatmapDir, flags.class) : null;
     const overlayGrid = overlayDir ? (overlayDir === heatmapDir ? grid : await loadHeatmapFor(slide, overlayDir, flags.class)) : null;
-    if (cropsDir) await writeCrops(slide, list, cropsDir, { mppOut, ds, format, margin, overlayGrid, flags, force }, io);
+    if (cropsDir) await writeCrops(slide, list, cropsDir, { mppOut, ds, format, margin, overlayGrid, flags, force, signal }, io);
     if (csv) {
       const g = overlayGrid ?? grid;
       await atomicWriteFile(csv, measurementsCsv(list, { mpp: p.mpp ? { x: p.mpp.x, y: p.mpp.y } : null, ...(g ? { grid: g, threshold: paintFor(g, flags).threshold } : {}) }));
@@ -259,19 +268,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.err(`wrote ${asap} (ASAP XML, ${plural(list.length, 'annotation')})`);
     }
     if (heatmapTiff && grid) {
-      const r = await writeHeatmapFloatTiff(grid, heatmapTiff, { software: `glassbox ${VERSION}`, onProgress: progress(io, 'heatmap TIFF') });
+      const r = await writeHeatmapFloatTiff(grid, heatmapTiff, { software: `glassbox ${VERSION}`, onProgress: progress(io, 'heatmap TIFF'), signal });
       io.err(`wrote ${heatmapTiff}: float32 ${grid.shape[1]}×${grid.shape[0]} cells, ${plural(r.levels.length, 'level')}, ${(r.bytes / 1024).toFixed(0)} KiB; sidecar ${r.sidecar}`);
     }
     if (rgba && grid) {
       const { paint, describe } = paintFor(grid, flags);
       const r = await writeHeatmapRgbaTiff(grid, rgba, paint, { width: p.width, height: p.height, mpp: p.mpp }, {
-        downsample: rgbaDs, software: `glassbox ${VERSION}`, onProgress: progress(io, 'RGBA TIFF'),
+        downsample: rgbaDs, software: `glassbox ${VERSION}`, onProgress: progress(io, 'RGBA TIFF'), signal,
         description: `glassbox heatmap overlay of ${grid.className} (${describe}); covers the whole slide at downsample ${rgbaDs ?? 'auto'} from level-0 (0, 0)`,
       });
       io.err(`wrote ${rgba}: ${r.width}×${r.height} px RGBA (the slide at downsample ${r.downsample}${r.mpp ? `, ${Number(r.mpp[0].toPrecision(4))} µm/px` : ''}), ${plural(r.levels, 'level')}; ${describe}`);
     }
     return 0;
   } finally {
+    process.off('SIGINT', onSigint);
     await slide.close();
   }
 }
@@ -284,6 +294,7 @@ interface CropJob {
   overlayGrid: HeatmapGrid | null;
   flags: Flags;
   force: boolean;
+  signal: AbortSignal;
 }
 
 async function writeCrops(slide: Slide, list: Annotation[], dir: string, job: CropJob, io: CliIO): Promise<void> {
@@ -305,7 +316,7 @@ async function writeCrops(slide: Slide, list: Annotation[], dir: string, job: Cr
     const color: Rgb = a.classification?.color ?? a.color ?? [255, 200, 0];
     const r = await renderCrop(slide, a.geometry, {
       mpp: job.mppOut, downsample: job.ds, format: job.format, margin: job.margin, overlay,
-      outline: job.flags['no-outline'] ? null : { color }, scaleBar: job.flags['no-scale-bar'] ? null : chooseScaleBar,
+      outline: job.flags['no-outline'] ? null : { color }, scaleBar: job.flags['no-scale-bar'] ? null : chooseScaleBar, signal: job.signal,
     }).catch((e: unknown) => { throw new Error(`${label(a, i)}: ${(e as Error).message}`); });
     await atomicWriteFile(names[i], r.bytes);
     const res = r.mpp ? `${Number(r.mpp.toPrecision(4))} µm/px` : `downsample ${Number(r.downsample.toPrecision(4))}`;

@@ -94,7 +94,7 @@ export interface FloatTiffResult {
 }
 
 /** Writes OUT (float32 pyramid) and OUT's sidecar (the .tif/.tiff extension replaced by .json). */
-export async function writeHeatmapFloatTiff(grid: HeatmapGrid, out: string, opts: { onProgress?: (done: number, total: number) => void; software?: string } = {}): Promise<FloatTiffResult> {
+export async function writeHeatmapFloatTiff(grid: HeatmapGrid, out: string, opts: { onProgress?: (done: number, total: number) => void; software?: string; signal?: AbortSignal } = {}): Promise<FloatTiffResult> {
   const [rows, cols] = grid.shape;
   if (grid.values.length !== rows * cols) throw new ExportError('BAD_INPUT', `heatmap ${grid.file}: ${grid.values.length} values for a ${rows}×${cols} grid`);
   const side = await readSidecar(grid);
@@ -136,6 +136,7 @@ export async function writeHeatmapFloatTiff(grid: HeatmapGrid, out: string, opts
     description: json,
     software: opts.software,
     onProgress: opts.onProgress,
+    signal: opts.signal,
     tile: (li, tc, tr) => {
       const L = levels[li];
       const t = new Float32Array(TILE * TILE).fill(NaN);
@@ -181,7 +182,7 @@ export interface RgbaTiffResult {
 export async function writeHeatmapRgbaTiff(
   grid: HeatmapGrid, out: string, paint: HeatmapPaint,
   slide: { width: number; height: number; mpp: { x: number; y: number } | null },
-  opts: { downsample?: number; onProgress?: (done: number, total: number) => void; software?: string; description?: string } = {},
+  opts: { downsample?: number; onProgress?: (done: number, total: number) => void; software?: string; description?: string; signal?: AbortSignal } = {},
 ): Promise<RgbaTiffResult> {
   const d = opts.downsample ?? rgbaDownsample(slide.width, slide.height, grid.cellSize);
   if (!(Number.isInteger(Math.log2(d)) && d >= 1)) throw new ExportError('BAD_INPUT', `the RGBA TIFF downsample must be a power of two ≥ 1 (got ${d})`);
@@ -200,6 +201,7 @@ export async function writeHeatmapRgbaTiff(
     software: opts.software,
     description: opts.description,
     onProgress: opts.onProgress,
+    signal: opts.signal,
     tile: (li, tc, tr) => {
       const ds = d * 2 ** li; // level-0 px per pixel of this level
       // the float level whose cells are the largest not bigger than this level's pixels

@@ -14,6 +14,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { deflate } from 'node:zlib';
 import { promisify } from 'node:util';
+import { throwIfAborted } from '../../base/abort.js';
 
 const deflateAsync = promisify(deflate);
 
@@ -41,6 +42,8 @@ export interface TiffWriteSpec {
    */
   tile: (level: number, col: number, row: number) => Float32Array | Uint8Array;
   onProgress?: (done: number, total: number) => void;
+  /** checked between tiles: an aborted write removes its temporary file and throws AbortError */
+  signal?: AbortSignal;
 }
 
 const T = { SHORT: 3, LONG: 4, RATIONAL: 5, ASCII: 2 } as const;
@@ -134,9 +137,11 @@ export async function writePyramidTiff(path: string, spec: TiffWriteSpec): Promi
         const raw = new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
         if (raw.length !== bytesPerTile) throw new Error(`tile ${i} of level ${li}: ${raw.length} bytes, expected ${bytesPerTile}`);
         pending[i] = deflateAsync(raw, { level: 6 });
+        pending[i].catch(() => undefined); // awaited in order below; an early exit must not leave it unhandled
       };
       for (let i = 0; i < Math.min(n, 8); i++) launch(i);
       for (let i = 0; i < n; i++) {
+        throwIfAborted(spec.signal, `writing ${path}`);
         if (i + 8 < n) launch(i + 8);
         const z = await pending[i];
         delete pending[i];
