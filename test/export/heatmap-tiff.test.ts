@@ -63,7 +63,9 @@ test('float TIFF: our TIFF layer parses it; raw chunks inflate to the values', a
     assert.equal(im.bitsPerSample, 32);
     assert.equal(im.samplesPerPixel, 1);
     assert.ok(im.tiled && im.chunkWidth === 256 && im.chunksAcross === 3 && im.chunksDown === 3);
-    assert.match(im.description, /"format": "glassbox-heatmap-tiff"/);
+    // the sidecar again in ImageDescription, 7-bit ASCII (× · … as JSON \u escapes)
+    assert.ok(/^[\x20-\x7e\n]*$/.test(im.description), 'ASCII only');
+    assert.deepEqual(JSON.parse(im.description), JSON.parse(readFileSync(sidecarPath(floatOut), 'utf8')));
     // the bottom-right tile (partial: 188 × 88 of 256²), row 599 holds the special values at cols 512+…
     const t = inflateSync(await im.readChunk(im.chunkIndex(2, 2)));
     const f = new Float32Array(t.buffer, t.byteOffset, 256 * 256);

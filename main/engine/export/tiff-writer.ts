@@ -33,7 +33,7 @@ export interface TiffWriteSpec {
   levels: TiffLevelSpec[];
   /** tile edge, multiple of 16 (default 256) */
   tileSize?: number;
-  /** ImageDescription of level 0 (ASCII/UTF-8; e.g. the JSON sidecar) */
+  /** ImageDescription of level 0 (e.g. the JSON sidecar; non-ASCII characters are written as \uXXXX) */
   description?: string;
   software?: string;
   /**
@@ -97,10 +97,12 @@ function buildIfd(entries: Entry[], at: number): { bytes: Uint8Array; nextPointe
   return { bytes, nextPointerAt: at + head - 4 };
 }
 
-const ascii = (s: string): Uint8Array => {
-  const b = Buffer.from(s + '\0', 'utf8');
+/** A TIFF ASCII value: 7-bit, NUL-terminated; other characters as \uXXXX (JSON text stays valid JSON). */
+export function tiffAscii(s: string): Uint8Array {
+  const safe = s.replace(/[^\x20-\x7e\n\r\t]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const b = Buffer.from(safe + '\0', 'latin1');
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
-};
+}
 
 /** Writes the pyramid; returns the file size. Throws (and leaves nothing at `path`) past 4 GiB. */
 export async function writePyramidTiff(path: string, spec: TiffWriteSpec): Promise<number> {
@@ -172,8 +174,8 @@ export async function writePyramidTiff(path: string, spec: TiffWriteSpec): Promi
         entries.push({ tag: 283, type: T.RATIONAL, values: toRational(L.resolutionPerCm[1]) });
         entries.push({ tag: 296, type: T.SHORT, values: [3] });
       }
-      if (li === 0 && spec.description) entries.push({ tag: 270, type: T.ASCII, values: ascii(spec.description) });
-      if (li === 0 && spec.software) entries.push({ tag: 305, type: T.ASCII, values: ascii(spec.software) });
+      if (li === 0 && spec.description) entries.push({ tag: 270, type: T.ASCII, values: tiffAscii(spec.description) });
+      if (li === 0 && spec.software) entries.push({ tag: 305, type: T.ASCII, values: tiffAscii(spec.software) });
       if (pos & 1) await put(new Uint8Array(1));
       const ifdAt = pos;
       const ifd = buildIfd(entries, ifdAt);
