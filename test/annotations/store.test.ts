@@ -143,6 +143,12 @@ test('slideFingerprint: the same bytes under another name match; any changed sam
   }
   writeFileSync(join(dir, 'small.bin'), 'abc');
   assert.notEqual(await slideFingerprint(join(dir, 'small.bin')), fp);
+  // a multi-file slide (a DICOM series): one file = that file's fingerprint; several = over each, in order
+  assert.equal(await slideFingerprint([big]), fp);
+  const pair = await slideFingerprint([big, join(dir, 'small.bin')]);
+  assert.notEqual(pair, fp);
+  assert.notEqual(await slideFingerprint([join(dir, 'small.bin'), big]), pair);
+  await assert.rejects(slideFingerprint([]), /no files/);
 });
 
 /** runs the child until it has acknowledged a few ops, kills it at a random moment; returns the last acknowledged op */

@@ -30,6 +30,7 @@ const MIB = 1 << 20;
  */
 export async function slideFingerprint(path: string | readonly string[]): Promise<string> {
   // a multi-file slide (a DICOM series): the fingerprint over each file's
+  if (typeof path !== 'string' && path.length === 0) throw new AnnotationError('BAD_INPUT', 'slideFingerprint: no files');
   if (typeof path !== 'string' && path.length !== 1) return createHash('sha256').update((await Promise.all(path.map((p) => slideFingerprint(p)))).join('\n')).digest('hex');
   if (typeof path !== 'string') path = path[0];
   const fh = await open(path, 'r');
