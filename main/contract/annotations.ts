@@ -9,6 +9,7 @@
  * Annotations belong to the slide's CONTENT (sha256 of the file), not to its path or to the open id: a renamed or
  * moved file keeps its work. Every mutating call resolves once the change is durable on disk (atomic write).
  */
+import type { ColormapName, DisplayMode } from './colormap.js';
 
 export type PositionDTO = [number, number];
 export type RingDTO = PositionDTO[];
@@ -229,7 +230,51 @@ export const annotationUrls = {
     `/api/slides/${slideId}/annotations/export.${format}${ids && ids.length ? `?ids=${ids.join(',')}` : ''}`,
   /** POST the file's text (any content type) → ImportAnnotationsResponse; bad input changes nothing */
   import: (slideId: string, format: AnnotationImportFormatDTO) => `/api/slides/${slideId}/annotations/import.${format}`,
+  /** GET the crop image (Content-Disposition: attachment) */
+  crop: (slideId: string, id: string, format: CropFormatDTO, req: CropRequest) => {
+    const q = new URLSearchParams();
+    for (const k of ['mpp', 'downsample', 'margin'] as const) if (req[k] !== undefined) q.set(k, String(req[k]));
+    if (req.outline === false) q.set('outline', '0');
+    if (req.scaleBar === false) q.set('scaleBar', '0');
+    if (req.overlay) for (const [k, v] of Object.entries(req.overlay)) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+    return `/api/slides/${slideId}/annotations/${id}/crop.${format}?${q}`;
+  },
 } as const;
+
+/** An image crop of one annotation's bounding box (the export engine's renderCrop). */
+export type CropFormatDTO = 'png' | 'tiff';
+export interface CropRequest {
+  /** output µm/px (needs the slide's µm/px); or */
+  mpp?: number;
+  /** level-0 px per output px */
+  downsample?: number;
+  /** the heatmap as the viewer shows it (its colours, range, threshold, opacity, smoothing) */
+  overlay?: {
+    analysisId: string;
+    classIndex: number;
+    colormap: ColormapName;
+    mode: DisplayMode;
+    /** top of the colour range (signed: ±hi) and the display threshold, in map units (probability: 0…1) */
+    hi: number;
+    threshold: number;
+    opacity: number;
+    smooth: boolean;
+  };
+  /** draw the outline in the class colour (default true) */
+  outline?: boolean;
+  /** burn in a scale bar (default true) */
+  scaleBar?: boolean;
+  /** context around the box, output px */
+  margin?: number;
+}
+
+export interface CropFileDTO {
+  filename: string;
+  mime: string;
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+}
 
 export interface ExportedFileDTO {
   filename: string;
@@ -247,6 +292,8 @@ export interface AnnotationService {
   importText(slideId: string, format: AnnotationImportFormatDTO, text: string, fileName?: string): Promise<ImportAnnotationsResponse>;
   /** `heatmap`: the CSV gets that map's statistics per annotation */
   exportText(slideId: string, format: AnnotationFormatDTO, ids?: string[], heatmap?: HeatmapRefDTO): Promise<ExportedFileDTO>;
+  /** an image of one annotation's region at a chosen resolution, with or without the heatmap, with a scale bar */
+  crop(slideId: string, id: string, format: CropFormatDTO, req: CropRequest): Promise<CropFileDTO>;
 }
 
 /** Default classes (QuPath's defaults, by name and colour) offered when a slide has none yet. */

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { ANNOTATION_LIMITS as L, ANNOTATION_FORMAT_FILES, type AnnotationFormatDTO, type AnnotationService } from '../contract/annotations.js';
-import { HttpError, json, text } from './respond.js';
+import { COLORMAPS, type ColormapName, type DisplayMode } from '../contract/colormap.js';
+import { HttpError, bytes, json, text } from './respond.js';
 import { analysisId, parse, readJson, readText, slideId } from './validate.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -70,6 +71,26 @@ const exportQuery = z.object({
   threshold: z.string().max(40).transform(Number).pipe(z.number().finite()).optional(),
 }).strict().refine((q) => (q.analysisId === undefined) === (q.classIndex === undefined), { message: 'analysisId and classIndex go together' });
 const importQuery = z.object({ name: z.string().max(255).optional() }).strict();
+const qnum = (min: number, max: number) => z.string().max(40).transform(Number).pipe(z.number().finite().min(min).max(max));
+const qbool = z.enum(['0', '1']).transform((v) => v === '1');
+const OVERLAY_KEYS = ['analysisId', 'classIndex', 'colormap', 'mode', 'hi', 'threshold', 'opacity', 'smooth'] as const;
+export const cropQuery = z.object({
+  mpp: qnum(0.01, 1000).optional(),
+  downsample: qnum(0.25, 1e6).optional(),
+  margin: qnum(0, 10_000).optional(),
+  outline: qbool.optional(),
+  scaleBar: qbool.optional(),
+  analysisId: analysisId.optional(),
+  classIndex: z.string().regex(/^\d{1,6}$/, 'must be a non-negative integer').transform(Number).optional(),
+  colormap: z.enum(COLORMAPS as unknown as [ColormapName, ...ColormapName[]]).optional(),
+  mode: z.enum(['for', 'against', 'signed', 'probability'] as [DisplayMode, ...DisplayMode[]]).optional(),
+  hi: qnum(1e-30, 1e30).optional(),
+  threshold: qnum(-1e30, 1e30).optional(),
+  opacity: qnum(0, 1).optional(),
+  smooth: qbool.optional(),
+}).strict()
+  .refine((q) => (q.mpp === undefined) !== (q.downsample === undefined), { message: 'give one of mpp (µm/px) or downsample' })
+  .refine((q) => OVERLAY_KEYS.every((k) => q[k] === undefined) || OVERLAY_KEYS.every((k) => q[k] !== undefined), { message: `an overlay needs all of ${OVERLAY_KEYS.join(', ')}` });
 
 const SEG = '([^/]+)';
 const FORMATS = Object.keys(ANNOTATION_FORMAT_FILES).join('|');
@@ -123,6 +144,21 @@ export function annotationRoutes(svc: AnnotationService | undefined): Route[] {
           const heat = q.analysisId !== undefined ? { analysisId: q.analysisId, classIndex: q.classIndex!, threshold: q.threshold } : undefined;
           const f = await svc.exportText(id, format, q.ids, heat);
           return text(f.text, `${f.mime}; charset=utf-8`, 'no-store', { 'Content-Disposition': attachment(f.filename) });
+        },
+      },
+    },
+    {
+      re: new RegExp(`${base}/${SEG}/crop\\.(png|tiff)$`),
+      methods: {
+        GET: async (c) => {
+          const id = sid(c);
+          const ann = parse(annotationId, c.m[2], 'annotation id');
+          const q = parse(cropQuery, Object.fromEntries(c.url.searchParams), 'crop');
+          const overlay = q.analysisId !== undefined ? {
+            analysisId: q.analysisId, classIndex: q.classIndex!, colormap: q.colormap!, mode: q.mode!, hi: q.hi!, threshold: q.threshold!, opacity: q.opacity!, smooth: q.smooth!,
+          } : undefined;
+          const f = await svc.crop(id, ann, c.m[3] as 'png' | 'tiff', { mpp: q.mpp, downsample: q.downsample, margin: q.margin, outline: q.outline, scaleBar: q.scaleBar, overlay });
+          return bytes(f.bytes, f.mime, 'no-store', { 'Content-Disposition': attachment(f.filename) });
         },
       },
     },

@@ -6,6 +6,7 @@
  * changes nothing.
  */
 import { test } from 'node:test';
+import sharp from 'sharp';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -232,6 +233,40 @@ for (const make of FACTORIES) {
         const p = await ok<RegionsFromHeatmapResponse>(send(t, 'POST', annotationUrls.regions(slide.id), { analysisId: a.id, classIndex: 0, threshold: 99, percentile: true }));
         assert.ok(Number.isFinite(p.threshold) && p.threshold > 0);
         assert.equal((await send(t, 'POST', annotationUrls.regions(slide.id), { analysisId: a.id, classIndex: 1, threshold: 0.1 })).status, 400, 'class 1 was not analysed');
+
+        // an image of the inside rectangle (448 × 240 level-0 px at 0.5 µm/px) at 1 µm/px: 224 × 120 px; the slide's
+        // red, or with the map in the viewer's colours at opacity 1 the top of viridis
+        const centre = async (r: Response) => {
+          assert.equal(r.status, 200, await r.clone().text());
+          const { data, info } = await sharp(Buffer.from(await r.arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+          const i = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * 3;
+          return { size: [info.width, info.height], rgb: [data[i], data[i + 1], data[i + 2]] };
+        };
+        const plain = await t.fetch(annotationUrls.crop(slide.id, inside, 'png', { mpp: 1, scaleBar: false }));
+        assert.equal(plain.headers.get('content-type'), 'image/png');
+        assert.match(plain.headers.get('content-disposition') ?? '', /attachment; filename=".*\.png"/);
+        const p0 = await centre(plain);
+        assert.deepEqual(p0.size, [224, 120]);
+        assert.ok(Math.abs(p0.rgb[0] - 200) < 25 && p0.rgb[1] < 60 && p0.rgb[2] < 60, `slide red: ${p0.rgb}`);
+        const overlay = { analysisId: a.id, classIndex: 0, colormap: 'viridis' as const, mode: 'for' as const, hi: hot, threshold: hot / 2, opacity: 1, smooth: false };
+        const p1 = await centre(await t.fetch(annotationUrls.crop(slide.id, inside, 'png', { mpp: 1, overlay })));
+        assert.ok(Math.hypot(p1.rgb[0] - 253, p1.rgb[1] - 231, p1.rgb[2] - 37) < 30, `viridis top: ${p1.rgb}`);
+        const tif = await t.fetch(annotationUrls.crop(slide.id, inside, 'tiff', { downsample: 4 }));
+        assert.equal(tif.headers.get('content-type'), 'image/tiff');
+        assert.deepEqual((await sharp(Buffer.from(await tif.arrayBuffer())).metadata()).width, 112);
+        const bad: Array<[string, number, RegExp]> = [
+          [annotationUrls.crop(slide.id, inside, 'png', {}), 400, /one of mpp/],
+          [annotationUrls.crop(slide.id, inside, 'png', { mpp: 1, downsample: 2 }), 400, /one of mpp/],
+          [annotationUrls.crop(slide.id, inside, 'png', { mpp: 1 }) + '&colormap=viridis', 400, /overlay needs all/],
+          [annotationUrls.crop(slide.id, U1.replace('1111', '9999'), 'png', { mpp: 1 }), 404, /no annotation/],
+          [annotationUrls.crop(slide.id, inside, 'png', { mpp: 0.01 }), 400, /enlarge the slide's finest level more than 4×/],
+        ];
+        for (const [u, status, re] of bad) {
+          const r = await t.fetch(u);
+          const b = await json<{ error: { message: string } }>(r);
+          assert.equal(r.status, status, `${u} → ${r.status} ${b.error?.message}`);
+          assert.match(b.error.message, re);
+        }
       });
     } finally {
       await t.close();

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { startServer, type RunningServer } from '../../app/server/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { writeSyntheticSlide } from '../fixtures/synthetic-slide.js';
@@ -285,6 +286,18 @@ test('annotations end-to-end in Chromium against the HTTP host', { skip: SKIP_NO
       const regionUm2 = shoelace(ring) * 0.25;
       assert.ok(regionUm2 <= RED.w * RED.h * 0.25 && regionUm2 > 0.99 * RED.w * RED.h * 0.25, `${regionUm2} µm²`);
       assert.equal(await page.getByTestId('ann-area').innerText(), `${(regionUm2 / 1e6).toFixed(3)} mm²`);
+      // an image of the region at 2 µm/px with the map as shown and a scale bar: 2000 × 1200 px at 0.5 µm/px → 500 × 300
+      await page.getByTestId('ann-crop-open').click();
+      await page.getByTestId('ann-crop-res').fill('2');
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ann-crop-save').click()]);
+      const png = join(tmp, 'crop.png');
+      await dl.saveAs(png);
+      const meta = await sharp(png).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['png', 500, 300]);
+      const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const at = (x: number, y: number) => [0, 1, 2].map((c) => data[(y * info.width + x) * 3 + c]);
+      const mid = at(250, 150);
+      assert.ok(mid[1] > 100 && mid[2] < 120, `the map blended over the red (viridis' yellow-green at opacity 0.6): ${mid}`);
       await page.waitForTimeout(600);
       await save(page, 'annotations-heatmap-1280.png');
       if (SCREENSHOTS) {
