@@ -101,6 +101,13 @@ test('GeoJSON import of QuPath forms: v0.4+ FeatureCollection, v0.2 array with l
   assert.deepEqual(c.color, [255, 0, 0]);
   assert.deepEqual(c.measurements, { 'Length µm': 2.5 });
   assert.deepEqual(c.shape, { kind: 'polyline' });
+  // QuPath's Gson writes NaN / Infinity bare (serializeSpecialFloatingPointValues): read as missing values
+  const nan = '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {"name": "NaN Infinity", "measurements": {"a": NaN, "b": -Infinity, "c": 1.5}}}';
+  const n = fromGeoJSON(nan);
+  assert.deepEqual(n.annotations[0].measurements, { c: 1.5 });
+  assert.equal(n.annotations[0].name, 'NaN Infinity', 'tokens inside strings untouched');
+  assert.ok(n.warnings.some((w) => /2 measurement\(s\) without a finite value skipped/.test(w)));
+  assert.throws(() => fromGeoJSON('{"type": "Feature", "geometry": {"type": "Point", "coordinates": [NaN, 2]}}'), /coordinates must be finite numbers/);
   // a single Feature, a string classification, no properties at all
   const [d] = fromGeoJSON({ type: 'Feature', geometry: { type: 'Point', coordinates: [1, 2] }, properties: { classification: 'Immune cells' } }).annotations;
   assert.equal(d.classification?.name, 'Immune cells');

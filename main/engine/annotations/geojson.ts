@@ -12,7 +12,8 @@
  *     "type"), "name" (only when set), "color" (object colour, [r, g, b]; an int on read), "classification",
  *     "isLocked" (QuPath writes it only when true; absent = false), "measurements", "metadata" (string map).
  *   MeasurementListTypeAdapter — measurements as an object {name: value} since v0.4; before v0.4 a list
- *     [{"name", "value"}]; both read.
+ *     [{"name", "value"}]; both read. GsonTools' builder has serializeSpecialFloatingPointValues(), so QuPath
+ *     writes NaN / Infinity bare: read (parseQuPathJson) as missing values, skipped with a warning.
  *   GsonTools.PathClassTypeAdapter — classification {"name": "Tumor", "color": [r, g, b]} ("names": [...] for a
  *     derived class, shown as "A: B"; a 4th colour element is alpha); before v0.4 {"name", "colorRGB": packed ARGB
  *     int} (+ "parentClass"); a plain string; null. All read.
@@ -141,6 +142,37 @@ export function checkSize(bytes: number, count: number, limits: ImportLimits, wh
   if (count > limits.maxAnnotations) throw new AnnotationError('TOO_LARGE', `${what} has ${count.toLocaleString('en-US')} objects; the import limit is ${limits.maxAnnotations.toLocaleString('en-US')}`);
 }
 
+/**
+ * JSON as QuPath writes it: its Gson is built with serializeSpecialFloatingPointValues() and setLenient()
+ * (GsonTools), so a NaN or infinite measurement is written as a bare NaN / Infinity / -Infinity. Those tokens
+ * (outside strings) read as null here — a measurement without a value, skipped with a warning.
+ */
+export function parseQuPathJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    if (!/NaN|Infinity/.test(text)) bad(`not valid JSON: ${(e as Error).message}`);
+    let out = '', inString = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (inString) {
+        out += ch;
+        if (ch === '\\') out += text[++i] ?? '';
+        else if (ch === '"') inString = false;
+      } else if (ch === '"') { inString = true; out += ch; }
+      else if (text.startsWith('NaN', i)) { out += 'null'; i += 2; }
+      else if (text.startsWith('Infinity', i)) { out += 'null'; i += 7; }
+      else if (text.startsWith('-Infinity', i)) { out += 'null'; i += 8; }
+      else out += ch;
+    }
+    try {
+      return JSON.parse(out);
+    } catch {
+      return bad(`not valid JSON: ${(e as Error).message}`);
+    }
+  }
+}
+
 const DEPTHS: Record<string, number> = { Point: 0, MultiPoint: 1, LineString: 1, Polygon: 2, MultiPolygon: 3 };
 
 /**
@@ -155,11 +187,7 @@ export function fromGeoJSON(input: string | unknown, opts: ImportOptions = {}): 
   let doc: unknown = input;
   if (typeof input === 'string') {
     checkSize(Buffer.byteLength(input), 0, limits, 'the file');
-    try {
-      doc = JSON.parse(input);
-    } catch (e) {
-      bad(`not valid JSON: ${(e as Error).message}`);
-    }
+    doc = parseQuPathJson(input);
   }
   const features = featuresOf(doc);
   checkSize(0, features.length, limits, 'the file');
