@@ -9,6 +9,10 @@
                                        seconds per batch size, T torch threads. Prints one JSON line; also
                                        DIR/torch-gradcam-layer4.npy and DIR/pgc-gradcam-layer4.npy for batch 1 (to check
                                        ours against).
+  explain_torch.py DIR whole IN.npy OUT.npy B T   the whole-process baseline of `glassbox explain`: this process
+                                       builds the model, loads DIR/weights.pt and IN.npy, runs the pytorch-grad-cam
+                                       recipe at layer4, class 0, B images per call on T threads and saves the raw
+                                       maps [N, 7, 7] to OUT.npy (timed from outside, start to exit).
 
 Baselines:
   pgc-*      the pytorch-grad-cam recipe (BaseCAM + ActivationsAndGradients + GradCAM), the primary "PyTorch Grad-CAM":
@@ -153,11 +157,44 @@ def timing(d, batches, seconds):
     print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'imgs_per_s': out}))
 
 
+def whole(d, inp, out, batch):
+    net = build()
+    net.load_state_dict(torch.load(os.path.join(d, 'weights.pt')))
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(True)
+    store = {'activations': [], 'gradients': []}
+
+    def save(_m, _i, output):  # pytorch_grad_cam ActivationsAndGradients
+        store['activations'].append(output.cpu().detach())
+
+        def _store_grad(grad):
+            store['gradients'] = [grad.cpu().detach()] + store['gradients']
+        output.register_hook(_store_grad)
+    net.layer4.register_forward_hook(save)
+    x_all = torch.from_numpy(np.load(inp))
+    maps = []
+    for i in range(0, x_all.shape[0], batch):
+        store['activations'], store['gradients'] = [], []
+        outputs = net(x_all[i:i + batch])
+        net.zero_grad()
+        loss = sum([o[0] for o in outputs])  # ClassifierOutputTarget(0) per item
+        loss.backward(retain_graph=True)
+        a = store['activations'][0].numpy()
+        g = store['gradients'][0].numpy()
+        w = np.mean(g, axis=(2, 3))
+        maps.append(np.maximum((w[:, :, None, None] * a).sum(axis=1), 0))
+    np.save(out, np.concatenate(maps).astype(np.float32))
+
+
 if __name__ == '__main__':
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
     if sys.argv[2] == 'export':
         export(d)
+    elif sys.argv[2] == 'whole':
+        torch.set_num_threads(int(sys.argv[6]))
+        whole(d, sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
         torch.set_num_threads(int(sys.argv[5]))
         timing(d, [int(b) for b in sys.argv[3].split(',')], float(sys.argv[4]))

@@ -21,9 +21,10 @@ export function childEnv(): NodeJS.ProcessEnv {
   return { ...process.env, HOME: CHILD_HOME, USERPROFILE: CHILD_HOME, XDG_CONFIG_HOME: CHILD_CONFIG };
 }
 
-export function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `env`: extra variables, e.g. GLASSBOX_CLI: 'tsx' to force the TypeScript sources */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(), maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: { ...childEnv(), ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
