@@ -121,3 +121,22 @@ export function colorPosition(d: number, mode: DisplayMode, r: DisplayRange): nu
   const span = r.hi - r.lo || 1;
   return clamp01((d - r.lo) / span);
 }
+
+/** A heatmap's colouring on the CPU (main/engine/export's HeatmapPaint): the overlay shader's LUT and arithmetic. */
+export interface OverlayPaint {
+  lut: Uint8Array;
+  position: (value: number) => number | null;
+  opacity: number;
+  smooth: boolean;
+}
+
+/** The viewer's colouring of a map in `mode` over `range` (signed maps always use the diverging colormap). */
+export function overlayPaint(o: { mode: DisplayMode; colormap: ColormapName; range: DisplayRange; opacity: number; smooth: boolean }): OverlayPaint {
+  const { mode, range } = o;
+  return {
+    lut: colormapLut(mode === 'signed' ? 'diverging' : o.colormap),
+    position: (v) => colorPosition(displayValue(v, mode), mode, range),
+    opacity: o.opacity,
+    smooth: o.smooth,
+  };
+}

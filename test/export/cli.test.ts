@@ -15,6 +15,7 @@ import { newAnnotation, stringifyGeoJSON } from '../../main/engine/annotations/i
 import { main } from '../../app/cli/main.js';
 import { cli, oneLineError } from '../cli/run-cli.js';
 import { firstFloatMismatch } from './helpers.js';
+import { colormapLut } from '../../main/contract/colormap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-export-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -26,6 +27,8 @@ const OTHER = join(dir, 'other.tif');
 // the map: 40×60 cells of 100 px from (0, 0); NaN over the left quarter
 const ROWS = 40, COLS = 60;
 const values = new Float32Array(ROWS * COLS).map((_, i) => (i % COLS < 15 ? NaN : Math.sin(i / 37) * 2));
+// probabilities [rows, cols, 2] (normal, tumor): tumor rises left to right
+const probs = new Float32Array(ROWS * COLS * 2).map((_, j) => { const c = Math.floor(j / 2) % COLS; const t = c / (COLS - 1); return j % 2 ? t : 1 - t; });
 
 const ready = (async () => {
   await writeSyntheticSlide(SLIDE, {
@@ -35,6 +38,7 @@ const ready = (async () => {
   await writeSyntheticSlide(OTHER, { width: 1000, height: 800, mpp: 0.5, shareIdenticalTiles: true, regions: [] });
   mkdirSync(HM);
   writeFileSync(join(HM, 'heatmap.npy'), encodeNpy({ data: values, dims: [ROWS, COLS] }));
+  writeFileSync(join(HM, 'probabilities.npy'), encodeNpy({ data: probs, dims: [ROWS, COLS, 2] }));
   writeFileSync(join(HM, 'heatmap.json'), JSON.stringify({
     format: 'glassbox-heatmap', format_version: 1, class: 'tumor', class_index: 1, classes: ['normal', 'tumor'], method: 'gradcam', layer: 'layer4',
     stride: 32, signed: false, origin_px: [0, 0], cell_size_px: [100, 100], cell_size_um: [50, 50], shape: [ROWS, COLS], display_scale: 1.9,
@@ -114,6 +118,28 @@ test('export end to end: crops with overlay and scale bar, crops.csv, CSV, ASAP,
   const m = await sharp(join(out, 'map-rgba.tif')).metadata();
   assert.deepEqual([m.width, m.height, m.channels], [94, 63, 4]);
   assert.match(r.stderr, /map-rgba\.tif: 94×63 px RGBA \(the slide at downsample 64, 32 µm\/px\)/);
+});
+
+test('--mode probability colours the class probability (0…1) in the RGBA TIFF', async () => {
+  await ready;
+  const out = join(dir, 'prob.tif');
+  const r = await run([SLIDE, '--heatmap', HM, '--rgba', out, '--mode', 'probability', '--colormap', 'magma', '--opacity', '1', '--rgba-downsample', '64']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /magma, mode probability, range 0…1\.00, threshold 0\.0500, opacity 1/);
+  const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+  const lut = colormapLut('magma');
+  let checked = 0;
+  for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width; x++) {
+    const col = Math.floor(((x + 0.5) * 64) / 100), row = Math.floor(((y + 0.5) * 64) / 100);
+    if (row >= ROWS || col >= COLS) continue;
+    const t = probs[(row * COLS + col) * 2 + 1];
+    const p = (y * info.width + x) * 4;
+    if (t < 0.05) { assert.equal(data[p + 3], 0); continue; }
+    const o = Math.round(Math.fround(t) * 255) * 4;
+    assert.deepEqual([...data.subarray(p, p + 4)], [lut[o], lut[o + 1], lut[o + 2], 255], `(${x}, ${y}) p=${t}`);
+    checked++;
+  }
+  assert.ok(checked > 4000, `${checked}`);
 });
 
 test('export --help lists the flags; errors are one line, name the problem, and write nothing', async () => {

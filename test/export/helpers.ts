@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { colorPosition, colormapLut, displayValue, type ColormapName, type DisplayMode } from '../../main/contract/colormap.js';
+import { overlayPaint, type ColormapName, type DisplayMode } from '../../main/contract/colormap.js';
 import type { HeatmapGrid } from '../../main/engine/annotations/types.js';
 import type { HeatmapPaint } from '../../main/engine/export/index.js';
 import { PYTHON, REPO_ROOT } from '../helpers/paths.js';
@@ -18,14 +18,7 @@ export function makeGrid(rows: number, cols: number, origin: [number, number], c
 
 /** The viewer's paint for a range (mode 'for' unless given). */
 export function viewerPaint(hi: number, threshold: number, opts: { colormap?: ColormapName; mode?: DisplayMode; opacity?: number; smooth?: boolean } = {}): HeatmapPaint {
-  const mode = opts.mode ?? 'for';
-  const range = { lo: 0, hi, threshold };
-  return {
-    lut: colormapLut(mode === 'signed' ? 'diverging' : opts.colormap ?? 'viridis'),
-    position: (v) => colorPosition(displayValue(v, mode), mode, range),
-    opacity: opts.opacity ?? 0.6,
-    smooth: opts.smooth ?? false,
-  };
+  return overlayPaint({ mode: opts.mode ?? 'for', colormap: opts.colormap ?? 'viridis', range: { lo: 0, hi, threshold }, opacity: opts.opacity ?? 0.6, smooth: opts.smooth ?? false });
 }
 
 let pyOk: string | false | undefined;

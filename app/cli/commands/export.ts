@@ -21,7 +21,7 @@ import {
 import {
   renderCrop, planCrop, readSidecar, writeHeatmapFloatTiff, writeHeatmapRgbaTiff, sidecarPath, ExportError, type HeatmapPaint, type CropFormat,
 } from '../../../main/engine/export/index.js';
-import { COLORMAPS, colorPosition, colormapLut, displayValue, type ColormapName, type DisplayMode } from '../../../main/contract/colormap.js';
+import { COLORMAPS, overlayPaint, type ColormapName, type DisplayMode } from '../../../main/contract/colormap.js';
 import { chooseScaleBar } from '../../../main/contract/scalebar.js';
 import { VERSION } from '../version.js';
 
@@ -61,7 +61,8 @@ heatmap images (DIR: what 'glassbox analyze' wrote)
 colours (overlay and --rgba; defaults as the viewer's)
   --class NAME             which map of a multi-class folder
   --colormap NAME          ${COLORMAPS.filter((c) => c !== 'diverging').join('|')} (default viridis; signed maps use diverging)
-  --mode for|against|signed  default for (signed for a signed map)
+  --mode MODE              for|against|signed|probability (default for; signed for a signed map; probability: the
+                           class's probability from probabilities.npy, range 0…1)
   --range HI               value at the top of the colormap (default: the map's display scale, 99th pct of |value|)
   --threshold T            hide values below T (default 5% of HI)
   --opacity A              0..1 (default 0.6)
@@ -114,14 +115,27 @@ async function checkInDir(flag: string, p: string): Promise<string> {
   return abs;
 }
 
-/** The viewer's paint: colormap LUT and the overlay shader's value → position (main/contract/colormap.ts). */
-export function paintFor(grid: HeatmapGrid, flags: Flags): { paint: HeatmapPaint; threshold: number; describe: string } {
+/**
+ * The viewer's paint (main/contract/colormap.ts overlayPaint) with the viewer's defaults: range 0…the map's display
+ * scale (probabilities: 0…1), threshold 5% of the top, opacity 0.6, smoothing on. Mode 'probability' colours the
+ * class's probability plane instead of the map (the returned grid).
+ */
+function paintFor(grid: HeatmapGrid, flags: Flags): { grid: HeatmapGrid; paint: HeatmapPaint; threshold: number; describe: string } {
   const signed = grid.meta?.signed === true;
   const mode = (flags.mode ?? (signed ? 'signed' : 'for')) as DisplayMode;
-  if (!['for', 'against', 'signed'].includes(mode)) throw new UsageError(`--mode must be for, against or signed (got '${flags.mode}')`);
+  if (!['for', 'against', 'signed', 'probability'].includes(mode)) throw new UsageError(`--mode must be for, against, signed or probability (got '${flags.mode}')`);
   const cm = (flags.colormap ?? 'viridis') as ColormapName;
   if (!COLORMAPS.includes(cm)) throw new UsageError(`--colormap must be one of ${COLORMAPS.join(', ')} (got '${flags.colormap}')`);
+  let shown = grid;
+  if (mode === 'probability') {
+    const K = grid.classNames?.length ?? 0, k = grid.classNames?.indexOf(grid.className) ?? -1, n = grid.shape[0] * grid.shape[1];
+    if (!grid.probabilities || k < 0 || grid.probabilities.length !== n * K) throw new UsageError(`--mode probability: ${grid.meta?.dir ?? 'the heatmap folder'} has no probabilities.npy for class '${grid.className}'`);
+    const plane = new Float32Array(n);
+    for (let i = 0; i < n; i++) plane[i] = grid.probabilities[i * K + k];
+    shown = { ...grid, values: plane };
+  }
   let hi = num(flags, 'range', (n) => n > 0, 'a positive number');
+  if (hi === undefined && mode === 'probability') hi = 1;
   if (hi === undefined) {
     hi = grid.meta?.displayScale && grid.meta.displayScale > 0 ? grid.meta.displayScale : 0;
     if (!(hi > 0)) for (const v of grid.values) if (Number.isFinite(v)) hi = Math.max(hi, Math.abs(v));
@@ -129,12 +143,10 @@ export function paintFor(grid: HeatmapGrid, flags: Flags): { paint: HeatmapPaint
   }
   const threshold = num(flags, 'threshold', (n) => n >= 0, 'a number ≥ 0') ?? 0.05 * hi;
   const opacity = num(flags, 'opacity', (n) => n >= 0 && n <= 1, 'between 0 and 1') ?? 0.6;
-  const range = { lo: 0, hi, threshold };
-  const name: ColormapName = mode === 'signed' ? 'diverging' : cm;
+  const paint = overlayPaint({ mode, colormap: cm, range: { lo: 0, hi, threshold }, opacity, smooth: !flags['no-smooth'] });
   return {
-    paint: { lut: colormapLut(name), position: (v) => colorPosition(displayValue(v, mode), mode, range), opacity, smooth: !flags['no-smooth'] },
-    threshold,
-    describe: `${name}, mode ${mode}, range 0…${hi.toPrecision(3)}, threshold ${threshold.toPrecision(3)}, opacity ${opacity}`,
+    grid: shown, paint, threshold,
+    describe: `${mode === 'signed' ? 'diverging' : cm}, mode ${mode}, range 0…${hi.toPrecision(3)}, threshold ${threshold.toPrecision(3)}, opacity ${opacity}`,
   };
 }
 
@@ -260,7 +272,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (cropsDir) await writeCrops(slide, list, cropsDir, { mppOut, ds, format, margin, overlayGrid, flags, force, signal }, io);
     if (csv) {
       const g = overlayGrid ?? grid;
-      await atomicWriteFile(csv, measurementsCsv(list, { mpp: p.mpp ? { x: p.mpp.x, y: p.mpp.y } : null, ...(g ? { grid: g, threshold: paintFor(g, flags).threshold } : {}) }));
+      await atomicWriteFile(csv, measurementsCsv(list, { mpp: p.mpp ? { x: p.mpp.x, y: p.mpp.y } : null, ...(g ? { grid: g, threshold: flags.mode === 'probability' ? undefined : paintFor(g, flags).threshold } : {}) }));
       io.err(`wrote ${csv} (${plural(list.length, 'row')}${g ? `, map statistics of ${g.className}` : ''}${p.mpp ? '' : '; µm/px unknown: areas in px²'})`);
     }
     if (asap) {
@@ -272,8 +284,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.err(`wrote ${heatmapTiff}: float32 ${grid.shape[1]}×${grid.shape[0]} cells, ${plural(r.levels.length, 'level')}, ${(r.bytes / 1024).toFixed(0)} KiB; sidecar ${r.sidecar}`);
     }
     if (rgba && grid) {
-      const { paint, describe } = paintFor(grid, flags);
-      const r = await writeHeatmapRgbaTiff(grid, rgba, paint, { width: p.width, height: p.height, mpp: p.mpp }, {
+      const { grid: shown, paint, describe } = paintFor(grid, flags);
+      const r = await writeHeatmapRgbaTiff(shown, rgba, paint, { width: p.width, height: p.height, mpp: p.mpp }, {
         downsample: rgbaDs, software: `glassbox ${VERSION}`, onProgress: progress(io, 'RGBA TIFF'), signal,
         description: `glassbox heatmap overlay of ${grid.className} (${describe}); covers the whole slide at downsample ${rgbaDs ?? 'auto'} from level-0 (0, 0)`,
       });
@@ -307,8 +319,9 @@ async function writeCrops(slide: Slide, list: Annotation[], dir: string, job: Cr
     if (taken.length) throw new UsageError(`--crops ${dir} already holds ${taken.slice(0, 3).join(', ')}${taken.length > 3 ? ` and ${taken.length - 3} more` : ''}: pass --force to replace them`);
   }
   await mkdir(dir, { recursive: false }).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
-  const overlay = job.overlayGrid ? { grid: job.overlayGrid, paint: paintFor(job.overlayGrid, job.flags).paint } : null;
-  if (overlay) io.err(`overlay: ${job.overlayGrid!.className} (${paintFor(job.overlayGrid!, job.flags).describe})`);
+  const painted = job.overlayGrid ? paintFor(job.overlayGrid, job.flags) : null;
+  const overlay = painted ? { grid: painted.grid, paint: painted.paint } : null;
+  if (painted) io.err(`overlay: ${painted.grid.className} (${painted.describe})`);
   if (!slide.properties.mpp && !job.flags['no-scale-bar']) io.err('note: the slide\'s µm/px is unknown: scale bars are in level-0 px');
   const rows = [csvRow(['file', 'id', 'name', 'class', 'x', 'y', 'width_px0', 'height_px0', 'um_per_px', 'downsample', 'width', 'height', 'scale_bar', 'clipped'])];
   for (let i = 0; i < list.length; i++) {
