@@ -159,7 +159,20 @@ test('synthetic: TILED_SPARSE frames placed by their plane positions; absent til
   const off = write(join(dir(), 'offgrid.dcm'), { o: { ...o, positions: [[65, 33], [2, 1], [33, 33]] }, frames: js.map((j) => [j]) });
   await expectError(openSlide(off), 'UNSUPPORTED', /frame 2 lies at column 2, row 1, off the 32×32 tile grid/);
   const none = write(join(dir(), 'nopos.dcm'), { o: { ...o, positions: undefined }, frames: js.map((j) => [j]) });
-  await expectError(openSlide(none), 'CORRUPT', /TILED_SPARSE instance without a Plane Position/);
+  await expectError(openSlide(none), 'CORRUPT', /TILED_SPARSE instance without a Plane Position/);  // 3600 frames: the per-frame functional groups (~200 KB) outgrow the first 64 KiB header read
+  const n = 3600, grid = 60;
+  const big: WsmOpts = { total: [grid * 8, grid * 8], frame: [8, 8], frames: n, organization: 'TILED_SPARSE', positions: Array.from({ length: n }, (_, k) => [(n - 1 - k) % grid * 8 + 1, Math.floor((n - 1 - k) / grid) * 8 + 1] as [number, number]) };
+  const px = new Uint8Array(n * 64 * 3);
+  for (let k = 0; k < n; k++) px.fill(k % 251, k * 192, (k + 1) * 192);
+  const pb = write(join(dir(), 'many.dcm'), { o: big, frames: px });
+  assert.ok(readFileSync(pb).length > 600_000);
+  await withSlide(pb, async (s) => {
+    // frame k sits at tile n-1-k (stored in reverse)
+    for (const k of [0, 1, 1234, n - 1]) {
+      const t = n - 1 - k;
+      assert.ok((await s.readTile(0, t % grid, Math.floor(t / grid))).data.every((v) => v === k % 251), `frame ${k}`);
+    }
+  });
 });
 
 test('synthetic: JPEG 2000 frames (a JP2 file and a raw codestream) decode losslessly', async () => {
@@ -235,7 +248,7 @@ test('synthetic: an RGB JPEG frame without JFIF or Adobe markers is decoded with
   });
 });
 
-test('synthetic: Implicit VR Little Endian: sequences (pixel spacing, TILED_SPARSE positions) read by their known tags', async () => {
+test('synthetic: Implicit VR Little Endian: sequences (pixel spacing, TILED_SPARSE positions) found by their item tags', async () => {
   const img = pattern(20, 10, 7);
   const tiles = frames(img, 20, 10, 10, 10);
   // frames stored right tile first: only the plane positions put them in place
