@@ -5,6 +5,7 @@
  * the slide. Each level keeps only the rows its next tile row needs; tiles are JPEG-encoded in parallel.
  */
 import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Slide } from '../slide/types.js';
 import { throwIfAborted } from '../../base/abort.js';
@@ -20,7 +21,7 @@ export interface DzSaveOptions {
   quality?: number;
   /** tiles queued for encoding at once (default 4 × workers) */
   concurrency?: number;
-  /** worker threads for decode / encode (default: cores, at most 4) */
+  /** worker threads for decode / encode (default: one per core — a bulk export keeps them all busy) */
   workers?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -253,7 +254,7 @@ export async function dzsave(slide: Slide, outDir: string, name: string, opts: D
   await mkdir(filesDir, { recursive: true });
   await Promise.all(g.levels.map((_, l) => mkdir(join(filesDir, String(l)), { recursive: true })));
   const total = g.levels.reduce((s, l) => s + l.cols * l.rows, 0);
-  const pool = new CodecPool(opts.workers);
+  const pool = new CodecPool(opts.workers ?? availableParallelism());
   try {
     const { slots, slotBytes } = encodeSlots(opts.concurrency ?? 4 * pool.size, g.tileSize, g.overlap);
     const queue = new EncodeQueue(slots, slotBytes, total, opts.onProgress);
