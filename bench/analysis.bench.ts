@@ -36,6 +36,7 @@ import type { Explainer, Tensor } from '../main/engine/explain/types.js';
 import { analyzeSlide } from '../main/engine/analysis/index.js';
 import { writeSyntheticSlide, presetRegions, type SyntheticRegion, type SyntheticSpec } from '../test/fixtures/synthetic-slide.js';
 import { CACHE_DIR, PYTHON, REPO_ROOT, SHARED_SLIDES } from '../test/helpers/paths.js';
+import { ensureCompiledCli } from './cli-run.js';
 
 const ROUNDS = Number(process.env.GLASSBOX_BENCH_ROUNDS ?? 3);
 const BATCH = Number(process.env.GLASSBOX_BENCH_BATCH ?? 16);
@@ -46,6 +47,8 @@ const CLASS_100K = process.env.GLASSBOX_BENCH_100K_CLASS ?? '0';
 const ONLY = new Set((process.env.GLASSBOX_BENCH_ONLY ?? 'a,b,c').split(','));
 const PY = join(REPO_ROOT, 'bench', 'analyze_torch.py');
 const CLI = join(REPO_ROOT, 'bench', '..', 'bin', 'glassbox.mjs');
+/** the compiled CLI (dist/cli, built now) unless it cannot be built: then the tsx path */
+const CLI_ENV = { ...process.env, GLASSBOX_CLI: ensureCompiledCli() };
 const BENCH_CACHE = process.env.GLASSBOX_BENCH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'glassbox-bench');
 const CMU = join(SHARED_SLIDES, 'CMU-1-Small-Region.svs');
 const CLASS = 0;
@@ -108,7 +111,7 @@ interface CliRun { seconds: number; patches: number; gridPatches: number; rate: 
 function runCli(slide: string, pkg: string, out: string, extra: string[] = []): CliRun {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [CLI, 'analyze', slide, '--model', pkg, '--out', out, '--class', String(CLASS), '--batch', String(BATCH),
-    '--no-cache', '--ep', 'cpu', '--force', ...extra], { encoding: 'utf8', cwd: REPO_ROOT, maxBuffer: 1 << 24 });
+    '--no-cache', '--ep', 'cpu', '--force', ...extra], { encoding: 'utf8', cwd: REPO_ROOT, maxBuffer: 1 << 24, env: CLI_ENV });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`glassbox analyze failed (${r.status}): ${r.stderr}`);
   const done = /done: (\d+) patches.* of (\d+) in the grid in [\d.]+ s, ([\d.]+) patches\/s/.exec(r.stdout);
@@ -314,7 +317,7 @@ async function peakRss(args: string[]): Promise<{ kib: number; seconds: number; 
   const useTime = existsSync('/usr/bin/time');
   const [cmd, argv] = useTime ? ['/usr/bin/time', ['-v', process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
-  const child = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: CLI_ENV });
   let stdout = '', stderr = '', hwm = 0;
   child.stdout.on('data', (d) => { stdout += d; });
   child.stderr.on('data', (d) => { stderr += d; });
