@@ -98,6 +98,9 @@ export interface FaithfulnessReport {
   verdict: string;
 }
 
+/** an AUC within this of the random order's does not count as better (curves of a class the model never predicts are all ≈ 0) */
+export const AUC_MARGIN = 0.005;
+
 export const round6 = (v: number) => Math.round(v * 1e6) / 1e6 + 0; // + 0: no -0 in the JSON
 
 export function summarize(values: Array<number | null>): MetricSummary {
@@ -109,7 +112,8 @@ export function summarize(values: Array<number | null>): MetricSummary {
   return { per_input: per, mean: round6(mean), std: round6(std), min: Math.min(...ok), max: Math.max(...ok) };
 }
 
-const f2 = (v: number) => v.toFixed(2);
+/** two decimals, rounded down: a value below a threshold never prints as the threshold (0.2997 → 0.29) */
+const f2 = (v: number) => (Math.floor(v * 100 + 1e-9) / 100).toFixed(2);
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 /** the plain verdict line and its outcome, from the per-block mean Spearman */
@@ -142,12 +146,11 @@ export function faithfulnessVerdict(methods: FaithfulnessMethod[]): string {
   const lines = methods.filter((m) => m.method !== 'random').map((m) => {
     const d = m.deletion.auc.mean, i = m.insertion.auc.mean;
     if (d === null || i === null) return `${m.method}: no curves`;
-    const vs = rand && rand.deletion.auc.mean !== null && rand.insertion.auc.mean !== null
-      ? (d < rand.deletion.auc.mean && i > rand.insertion.auc.mean ? 'beats the random order on both curves'
-        : d < rand.deletion.auc.mean || i > rand.insertion.auc.mean ? 'beats the random order on one curve' : 'does not beat the random order')
-      : '';
+    const rd = rand?.deletion.auc.mean ?? null, ri = rand?.insertion.auc.mean ?? null;
+    const better = rd !== null && ri !== null ? Number(d < rd - AUC_MARGIN) + Number(i > ri + AUC_MARGIN) : -1;
+    const vs = better < 0 ? '' : ['does not beat the random order', 'beats the random order on one curve', 'beats the random order on both curves'][better];
     return `${m.method}: deletion AUC ${f2(d)}, insertion AUC ${f2(i)}${vs ? ` — ${vs}` : ''}`;
   });
-  const ref = rand && rand.deletion.auc.mean !== null ? ` (random order: deletion ${f2(rand.deletion.auc.mean)}, insertion ${f2(rand.insertion.auc.mean!)}; lower deletion and higher insertion AUC = more faithful)` : '';
+  const ref = rand && rand.deletion.auc.mean !== null ? ` (random order: deletion ${f2(rand.deletion.auc.mean)}, insertion ${f2(rand.insertion.auc.mean!)}; lower deletion and higher insertion AUC = more faithful; "beats" = by more than ${AUC_MARGIN})` : '';
   return lines.join('; ') + ref;
 }

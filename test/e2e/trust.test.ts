@@ -1,0 +1,117 @@
+/**
+ * End-to-end: the trust check from the viewer, in Chromium against the HTTP host. A generated H&E-like slide (the
+ * synthetic 'he-demo' layout) and the shipped model he-cellularity: right-click explains a patch, "Check this
+ * explanation…" opens the trust panel, Run shows progress, then the verdict, the similarity chart (one line per
+ * metric, one point per randomized block) and the deletion / insertion curves; the report downloads as JSON and
+ * HTML; a second run can be cancelled. GLASSBOX_SCREENSHOTS=1 writes docs/screenshots/trust-sanity-he-cellularity.png
+ * from a cellular patch of CMU-1-Small-Region (../shared/slides, held-out rows y ≥ 2350) instead.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../app/server/index.js';
+import { REPO_ROOT, SHARED_SLIDES } from '../helpers/paths.js';
+import { writeSyntheticSlide } from '../fixtures/synthetic-slide.js';
+import { SPEC } from '../trust/fixtures.js';
+import { CHROMIUM, CHROMIUM_ARGS, RENDERER_DIST, ensureRendererBuilt } from './support.js';
+
+const SKIP = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: e2e trust test skipped`;
+const CMU = join(SHARED_SLIDES, 'CMU-1-Small-Region.svs');
+const SCREENSHOT = process.env.GLASSBOX_SCREENSHOTS === '1' && existsSync(CMU);
+
+async function open(page: Page, path: string): Promise<void> {
+  await page.getByTestId('open-button').click();
+  await page.getByTestId('path-input').fill(path);
+  await page.getByTestId('path-input').press('Enter');
+  await page.waitForSelector('[data-testid=viewer][data-state=ready]', { timeout: 90_000 });
+  await page.waitForTimeout(500);
+}
+
+/** right-click the level-0 point (the viewer publishes its view rectangle as data-view) */
+async function explainAt(page: Page, x: number, y: number): Promise<void> {
+  // the view settles after side panels open or close (the viewer resizes, then animates)
+  let view = '';
+  for (let i = 0; i < 40; i++) {
+    await page.waitForTimeout(150);
+    const v = (await page.getByTestId('viewer').getAttribute('data-view'))!;
+    if (v === view) break;
+    view = v;
+  }
+  const [vx, vy, vw, vh] = view.split(',').map(Number);
+  const box = (await page.getByTestId('viewer').boundingBox())!;
+  await page.mouse.click(box.x + ((x - vx) / vw) * box.width, box.y + ((y - vy) / vh) * box.height, { button: 'right' });
+  await page.waitForSelector('[data-testid=explain-panel][data-state=done]', { timeout: 60_000 });
+}
+
+test('trust check from the viewer: progress, verdict, chart, curves, export, cancel', { skip: SKIP, timeout: 240_000 }, async () => {
+  ensureRendererBuilt();
+  const tmp = mkdtempSync(join(tmpdir(), 'glassbox-e2e-trust-'));
+  const slide = join(tmp, 'he.tif');
+  await writeSyntheticSlide(slide, { ...SPEC, levels: [1, 4] });
+  let server: RunningServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer({ port: 0, staticDir: RENDERER_DIST, configDir: tmp, log: () => undefined, analysis: { cache: null } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url + '/');
+    await open(page, SCREENSHOT ? CMU : slide);
+    // the shipped model is selected (the first package); explain its 'stroma' map (CMU: 'cellular'), not 'background'
+    await page.keyboard.press('a');
+    const picker = page.getByTestId('class-picker');
+    await picker.waitFor({ state: 'visible', timeout: 20_000 });
+    if (SCREENSHOT) {
+      await picker.getByLabel('all', { exact: true }).uncheck();
+      await picker.getByLabel('cellular', { exact: true }).check();
+      await picker.getByLabel('background', { exact: true }).uncheck();
+    } else await picker.getByLabel('background', { exact: true }).uncheck();
+    await page.keyboard.press('a');
+    const [px, py] = SCREENSHOT ? [1680, 2574] : [1300, 420]; // CMU: a held-out cellular patch (p ≈ 0.99)
+    await explainAt(page, px, py);
+    assert.match(await page.getByTestId('explain-what').innerText(), /^he-cellularity · Grad-CAM · evidence for (stroma|cellular)/);
+    await page.getByTestId('trust-open').click();
+    const panel = page.getByTestId('trust-panel');
+    await panel.waitFor({ state: 'visible' });
+    assert.equal(await panel.getAttribute('data-state'), 'idle');
+    await page.getByTestId('trust-run').click();
+    await page.getByTestId('trust-progress').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await page.getByTestId('trust-progress').innerText(), /\d+\/\d+ /);
+    await page.waitForSelector('[data-testid=trust-panel][data-state=done]', { timeout: 180_000 });
+    const verdict = await page.getByTestId('trust-verdict').innerText();
+    assert.match(verdict, /^Spearman .*\(thresholds: mean Spearman < 0\.3/);
+    if (process.env.GLASSBOX_DEBUG_SHOTS) writeFileSync('/tmp/trust-e2e.png', await page.screenshot());
+    const chart = page.getByTestId('trust-chart');
+    assert.equal(await chart.getAttribute('data-blocks'), '6');
+    for (const m of ['spearman', 'spearman_abs', 'ssim', 'hog']) {
+      const pts = await chart.locator(`polyline[data-metric=${m}]`).getAttribute('points');
+      assert.equal(pts!.trim().split(/\s+/).length, 7, `${m}: the original + 6 blocks`);
+    }
+    assert.equal(await page.getByTestId('trust-curves').locator('svg').count(), 2);
+    assert.match(await page.getByTestId('trust-faithfulness').innerText(), /gradcam: deletion AUC \d\.\d\d, insertion AUC \d\.\d\d/);
+    // the exports are the host's report files
+    const href = await page.getByTestId('trust-export-json').getAttribute('href');
+    const rep = await (await page.request.get(server.url + href!)).json() as { sanity: { model: string; layers: Array<{ name: string }> }; faithfulness: { methods: unknown[] } };
+    assert.equal(rep.sanity.model, 'he-cellularity');
+    assert.deepEqual(rep.sanity.layers.map((l) => l.name), ['head', 'features/features.15', 'features/features.12', 'features/features.8', 'features/features.4', 'features/features.0']);
+    const html = await page.request.get(server.url + (await page.getByTestId('trust-export-html').getAttribute('href'))!);
+    assert.match(await html.text(), /<svg/);
+    if (SCREENSHOT) writeFileSync(join(REPO_ROOT, 'docs', 'screenshots', 'trust-sanity-he-cellularity.png'), await panel.screenshot());
+    // another run, cancelled
+    await page.getByTestId('trust-mode').selectOption('independent');
+    await page.getByTestId('trust-run').click();
+    await page.getByTestId('trust-cancel').click();
+    await page.waitForSelector('[data-testid=trust-panel][data-state=cancelled]', { timeout: 30_000 });
+    assert.match(await page.getByTestId('trust-progress').innerText(), /Cancelled/);
+    await page.getByTestId('trust-close').click();
+    await panel.waitFor({ state: 'detached' });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+});
