@@ -1,5 +1,5 @@
 /**
- * Import-boundary rules from ../shared/docs/architecture.md, enforced on every source file:
+ * Import-boundary rules (the README's architecture), enforced on every source file:
  * renderer -> main/contract only; main/contract pure TS; main/engine no electron/contract/services;
  * geotiff only in main/engine/tiff; electron only in main/electron and app/electron; nothing imports app/.
  * Within main/, LAYERS says which folder may import which; it is acyclic, so no folder cycle can come back.
