@@ -55,6 +55,10 @@ test('a freehand path is simplified to its corners within the tolerance', () => 
   for (let i = 1; i <= 100; i++) pts.push([100, i]);
   const s = simplify(pts, 0.5);
   assert.deepEqual(s, [[0, 0], [100, 0], [100, 100]]);
+  // a 2 px bump is a corner at 0.5 px tolerance and jitter at 3 px
+  const bump: PositionDTO[] = Array.from({ length: 101 }, (_, i) => [i, i === 50 ? 2 : 0]);
+  assert.deepEqual(simplify(bump, 0.5), [[0, 0], [49, 0], [50, 2], [51, 0], [100, 0]]);
+  assert.deepEqual(simplify(bump, 3), [[0, 0], [100, 0]]);
 });
 
 test('areas in µm² up to 0.1 mm², then mm²; px² and px when the µm/px is unknown', () => {
