@@ -1,7 +1,9 @@
 /**
- * A thin OpenSeadragon TileSource over the file's REAL levels (non-power-of-two downsamples, per-level tile
- * sizes) using urls.nativeTile; the level table comes from levels.ts. Falls back to the standard DZI when
- * the level table is unusable.
+ * The viewer's tile sources. Preferred: the host's Deep Zoom pyramid (info.dziUrl) — every power-of-two level exists
+ * there, made from the file's levels and, where the file has none within 2×, from the next finer level (virtual levels,
+ * main/engine/tiles/virtual.ts), so a fitted view never loads full-resolution tiles. Fallback: a thin OpenSeadragon
+ * TileSource over the file's REAL levels only (non-power-of-two downsamples, per-level tile sizes) using
+ * urls.nativeTile; the level table comes from levels.ts.
  */
 import OpenSeadragon from 'openseadragon';
 import { urls } from '../../../main/contract/slides.js';
@@ -59,8 +61,8 @@ class NativeTileSource extends OpenSeadragon.TileSource {
 
 export type TileSourceKind = 'native' | 'dzi';
 
-/** The native-levels source, or the DZI URL (with the reason) when the levels cannot be mapped. */
-export function tileSourceFor(info: SlideInfoDTO, prefer: TileSourceKind = 'native'):
+/** The Deep Zoom URL, or (prefer 'native') the native-levels source — the DZI URL with the reason when the levels cannot be mapped. */
+export function tileSourceFor(info: SlideInfoDTO, prefer: TileSourceKind = 'dzi'):
   { kind: TileSourceKind; source: OpenSeadragon.TileSource | string; reason?: string } {
   if (prefer === 'native') {
     try {
