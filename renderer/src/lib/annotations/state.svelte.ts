@@ -146,33 +146,32 @@ function sendState(from: AnnotationDTO[], to: AnnotationDTO[], what: string): Pr
   return Promise.all(ops);
 }
 
-/** one undoable change: the annotations before (absent: created) and after (absent: deleted) */
-export function commit(before: AnnotationDTO[], after: AnnotationDTO[], what = 'save the annotation'): Promise<unknown> {
-  undoStack.push({ before, after });
+/** a change already made, recorded for undo (a new change clears the redo list) */
+function record(step: Step): void {
+  undoStack.push(step);
   if (undoStack.length > MAX_UNDO) undoStack.shift();
   redoStack.length = 0;
   ann.undo = undoStack.length;
   ann.redo = 0;
+}
+
+/** one undoable change: the annotations before (absent: created) and after (absent: deleted) */
+export function commit(before: AnnotationDTO[], after: AnnotationDTO[], what = 'save the annotation'): Promise<unknown> {
+  record({ before, after });
   return sendState(before, after, what);
 }
 
-export function undo(): void {
-  const s = undoStack.pop();
+/** undo: the last step's "before" goes back to the host; redo: its "after" */
+function replay(from: Step[], to: Step[], back: boolean): void {
+  const s = from.pop();
   if (!s) return;
-  redoStack.push(s);
+  to.push(s);
   ann.undo = undoStack.length;
   ann.redo = redoStack.length;
-  void sendState(s.after, s.before, 'undo');
+  void (back ? sendState(s.after, s.before, 'undo') : sendState(s.before, s.after, 'redo'));
 }
-
-export function redo(): void {
-  const s = redoStack.pop();
-  if (!s) return;
-  undoStack.push(s);
-  ann.undo = undoStack.length;
-  ann.redo = redoStack.length;
-  void sendState(s.before, s.after, 'redo');
-}
+export const undo = (): void => replay(undoStack, redoStack, true);
+export const redo = (): void => replay(redoStack, undoStack, false);
 
 /** a new annotation from what was drawn; selected afterwards */
 export function create(shape: ShapeDTO, geometry: GeometryDTO): void {
@@ -261,12 +260,7 @@ export async function regionsFromHeatmap(req: Omit<RegionsFromHeatmapRequest, 'a
   const r = await send('make regions from the heatmap', () => api.regions(slide, { ...req, analysisId: ref.analysisId, classIndex: ref.classIndex }));
   if (!r) return null;
   const added = ann.annotations.filter((a) => !before.has(a.id));
-  if (added.length) {
-    undoStack.push({ before: [], after: added });
-    redoStack.length = 0;
-    ann.undo = undoStack.length;
-    ann.redo = 0;
-  }
+  if (added.length) record({ before: [], after: added });
   return { added: r.added.length, threshold: r.threshold };
 }
 
@@ -292,12 +286,7 @@ export async function importFile(format: AnnotationImportFormatDTO, file?: File)
     await reload();
   } else return;
   const changed = ann.annotations.filter((a) => before.get(a.id) !== a && !sameAs(before.get(a.id), a));
-  if (changed.length) {
-    undoStack.push({ before: changed.map((a) => before.get(a.id)).filter((a): a is AnnotationDTO => !!a), after: changed });
-    redoStack.length = 0;
-    ann.undo = undoStack.length;
-    ann.redo = 0;
-  }
+  if (changed.length) record({ before: changed.map((a) => before.get(a.id)).filter((a): a is AnnotationDTO => !!a), after: changed });
   pushNotice('Imported', `${changed.length} annotation(s) imported.${warnings.length ? ' ' + warnings.slice(0, 3).join(' · ') : ''}`);
 }
 
