@@ -124,3 +124,54 @@ test('measurementRecord: QuPath-style names with units; no NaN entries', () => {
   const px = measurementRecord(r, null);
   assert.equal(px['Area px^2'], 100);
 });
+
+test('cellCoverage: the row sweep equals clipping each cell (random star polygons with holes, fractional cells)', async () => {
+  const { cellCoverage } = await import('../../main/engine/annotations/index.js');
+  const { clipStrip, clipColumn, ringSignedArea, openRing } = await import('../../main/engine/annotations/geom.js');
+  const { rng } = await import('../helpers/rng.js');
+  const rand = rng(77);
+  const g = { origin: [1000.25, 500.5] as [number, number], cellSize: [7.5, 5.25] as [number, number], shape: [40, 50] as [number, number] };
+  const star = (cx: number, cy: number, r: number, n: number) => {
+    const ring: Array<[number, number]> = Array.from({ length: n }, (_, k) => {
+      const t = (2 * Math.PI * k) / n, rr = r * (0.5 + rand() * 0.5);
+      return [cx + rr * Math.cos(t), cy + rr * Math.sin(t)];
+    });
+    return [...ring, ring[0]];
+  };
+  for (let trial = 0; trial < 20; trial++) {
+    const cx = 1000 + rand() * 400, cy = 500 + rand() * 220;
+    const geometry: Geometry = { type: 'Polygon', coordinates: [star(cx, cy, 60 + rand() * 80, 5 + Math.floor(rand() * 30)), star(cx, cy, 15, 7).reverse()] };
+    const a = newAnnotation({ shape: { kind: 'polygon' }, geometry });
+    const cov = cellCoverage(a.geometry, g);
+    const got = new Map<number, number>();
+    cov.cells.forEach((k, i) => got.set(k, cov.weights[i]));
+    const want = new Map<number, number>();
+    (a.geometry as Extract<Geometry, { type: 'Polygon' }>).coordinates.forEach((ring, i) => {
+      const open = openRing(ring);
+      for (let r = 0; r < 40; r++) for (let c = 0; c < 50; c++) {
+        const piece = clipColumn(clipStrip(open, 500.5 + r * 5.25, 500.5 + (r + 1) * 5.25), 1000.25 + c * 7.5, 1000.25 + (c + 1) * 7.5);
+        if (piece.length >= 3) want.set(r * 50 + c, (want.get(r * 50 + c) ?? 0) + (i === 0 ? 1 : -1) * Math.abs(ringSignedArea(piece)));
+      }
+    });
+    for (const [k, w] of want) close(got.get(k) ?? 0, w, 1e-6, `trial ${trial} cell ${k}`);
+    for (const [k, w] of got) close(want.get(k) ?? 0, w, 1e-6, `trial ${trial} cell ${k} (extra)`);
+  }
+});
+
+test('weightedQuantile (quickselect) equals the sorted definition, ties included', async () => {
+  const { weightedQuantile } = await import('../../main/engine/annotations/measurements.js');
+  const { rng } = await import('../helpers/rng.js');
+  const rand = rng(5);
+  for (let trial = 0; trial < 200; trial++) {
+    const n = 1 + Math.floor(rand() * 60);
+    const v = Float64Array.from({ length: n }, () => Math.floor(rand() * 12) / 4);
+    const w = Float64Array.from({ length: n }, () => (rand() < 0.2 ? 0.001 : rand() * 3));
+    for (const q of [0.5, 0.9, 1]) {
+      const pairs = Array.from(v, (x, i) => [x, w[i]]).sort((a, b) => a[0] - b[0]);
+      const total = pairs.reduce((s, p) => s + p[1], 0);
+      let acc = 0, want = pairs[pairs.length - 1][0];
+      for (const [x, ww] of pairs) { acc += ww; if (acc >= q * total * (1 - 1e-12)) { want = x; break; } }
+      assert.equal(weightedQuantile(v.slice(), w.slice(), q), want, `trial ${trial} q ${q}`);
+    }
+  }
+});
