@@ -12,6 +12,7 @@ import { writeNpy } from '../../main/engine/explain/npy.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { rng } from '../helpers/rng.js';
 import { main } from '../../app/cli/main.js';
+import { spreadInputs } from '../../app/cli/commands/sanity.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'glassbox.mjs');
 const PKG = join(REPO_ROOT, 'models', 'tiny-crc-demo');
@@ -96,4 +97,6 @@ test('--help and clear errors before any computing', async () => {
     assert.equal(res.stderr.trim().split('\n').length, 1, `one error line: ${res.stderr}`);
   }
   assert.ok(!existsSync(join(dir, 'f.json')));
+  // a shell glob after --input: every file is an input
+  assert.deepEqual(spreadInputs(['--input', 'a.png', 'b.png', '--mode', 'x', '--input', 'c.png']), ['--input', 'a.png', '--input', 'b.png', '--mode', 'x', '--input', 'c.png']);
 });

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { CliIO } from '../main.js';
 import { parseFlags, UsageError } from './layers.js';
-import { asUsage, COMMON_OPTIONS, intFlag, methodsFlag, outFlag, prepare, progress } from './sanity.js';
+import { asUsage, COMMON_OPTIONS, intFlag, methodsFlag, outFlag, prepare, progress, spreadInputs } from './sanity.js';
 import { TRUST_METHODS } from '../../../main/engine/trust/index.js';
 
 export const summary = 'deletion / insertion curves (AUC) of one or more explanation methods on the same patches';
@@ -18,7 +18,7 @@ const USAGE = 'glassbox faithfulness --model M --input X [--layer L] [--class C]
 const OPTIONS = { ...COMMON_OPTIONS, steps: { type: 'string' }, baseline: { type: 'string' }, sigma: { type: 'string' } } as const;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const f = parseFlags(argv, OPTIONS, USAGE);
+  const f = parseFlags(spreadInputs(argv), OPTIONS, USAGE);
   if (f.help) {
     io.out(`usage: ${USAGE}\n`
       + '  Ranks the map\'s cells from most to least salient; deletion replaces them by the baseline step by step, insertion\n'

@@ -1,5 +1,5 @@
 /**
- * `glassbox sanity --model M --input X [--layer L] [--class C] [--method …] [--mode cascading|independent]
+ * `glassbox sanity --model M --input X… [--layer L] [--class C] [--method …] [--mode cascading|independent]
  *  [--seed S] [--depth D] [--blocks N] [--family auto|normal|uniform] [--ep …] [--out report.json] [--html report.html]`:
  * the model parameter randomization check (Adebayo et al. 2018) on the user's model and inputs. Also exports the
  * input/model preparation shared with `glassbox faithfulness`.
@@ -37,6 +37,19 @@ const OPTIONS = { ...COMMON_OPTIONS, mode: { type: 'string' }, depth: { type: 's
 
 const EPS = ['cpu', 'webgpu', 'cuda', 'auto'] as const;
 export type Ep = (typeof EPS)[number];
+
+/** `--input a.png b.png …` (a shell glob) means `--input a.png --input b.png …` */
+export function spreadInputs(argv: string[]): string[] {
+  const out: string[] = [];
+  let inInput = false;
+  for (const a of argv) {
+    if (a === '--input') { inInput = true; out.push(a); continue; }
+    if (inInput && !a.startsWith('-') && out[out.length - 1] !== '--input') out.push('--input');
+    else if (a.startsWith('-')) inInput = false;
+    out.push(a);
+  }
+  return out;
+}
 
 export function intFlag(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
@@ -120,7 +133,7 @@ export function asUsage(e: unknown): never {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const f = parseFlags(argv, OPTIONS, USAGE);
+  const f = parseFlags(spreadInputs(argv), OPTIONS, USAGE);
   if (f.help) {
     io.out(`usage: ${USAGE}\n`
       + '  Randomizes the model\'s learned parameters block by block (blocks = named scopes of the graph, listed from the\n'

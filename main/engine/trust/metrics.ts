@@ -26,17 +26,18 @@ export interface Similarity {
   hog: number | null;
 }
 
-/** ranks 1..n, ties averaged (scipy.stats.rankdata 'average') */
+/** ranks 1..n, ties averaged (scipy.stats.rankdata 'average'): a native sort, then each value's tie range by bisection */
 export function rankdata(x: ArrayLike<number>): Float64Array {
   const n = x.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((i, j) => x[i] - x[j] || i - j);
+  const sorted = Float64Array.from(x as ArrayLike<number>).sort();
   const r = new Float64Array(n);
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && x[idx[j + 1]] === x[idx[i]]) j++;
-    const avg = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) r[idx[k]] = avg;
-    i = j + 1;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    let lo = 0, hi = n;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (sorted[m] < v) lo = m + 1; else hi = m; }
+    let up = lo, top = n;
+    while (up < top) { const m = (up + top) >> 1; if (sorted[m] <= v) up = m + 1; else top = m; }
+    r[i] = (lo + 1 + up) / 2;
   }
   return r;
 }
