@@ -70,7 +70,7 @@ export type Provenance =
     minAreaUm2?: number;
     /** Gaussian smoothing σ in cells applied before thresholding (0 = none) */
     smoothCells?: number;
-    /** Douglas–Peucker tolerance in cells (≤ 0.5; 0 = exact cell boundaries) */
+    /** simplification tolerance in cells (≤ 0.5; 0 = exact cell boundaries) */
     simplifyCells?: number;
   };
 
@@ -204,11 +204,11 @@ export interface RegionOptions {
   /** value threshold, or a percentile 0..100 of the finite values when `percentile` is true; cells ≥ it are in */
   threshold: number;
   percentile?: boolean;
-  /** drop regions (connected components, holes included) smaller than this many µm² (px² when mpp unknown) */
+  /** drop regions (connected components, area net of holes) smaller than this many µm²; needs the map's µm/px (an error without) */
   minAreaUm2?: number;
   /** Gaussian σ in cells, applied (NaN-aware) before thresholding; 0 = none */
   smoothCells?: number;
-  /** Douglas–Peucker tolerance in cells, 0..0.5 (0 = exact: vertices only at the cell corners where the boundary turns) */
+  /** simplification tolerance in cells, 0..0.5: no boundary moves further (0 = exact: vertices only at the cell corners where the boundary turns); see regions.ts simplifyRing */
   simplifyCells?: number;
   /** classification for the regions (default: the map's class, colour from `color`) */
   classification?: AnnotationClass | null;
