@@ -12,6 +12,7 @@ import { readLevel } from '../engine/analysis/index.js';
 import type { Tensor } from '../engine/explain/types.js';
 import type { FaithfulnessReport, SanityReport, TrustProgress } from '../engine/trust/index.js';
 import { ServiceError } from './errors.js';
+import { throwIfAborted } from '../base/abort.js';
 import type { SlideServiceImpl } from './slide-service.js';
 
 export interface TrustServiceDeps {
@@ -72,7 +73,7 @@ export class TrustServiceImpl implements TrustHostService {
     this.trim();
     const work = async () => {
       const signal = job.abort.signal;
-      if (signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
+      throwIfAborted(signal, 'the trust check');
       job.started = Date.now();
       const setProgress = (base: number, total: number) => (p: TrustProgress) => {
         job.dto.progress = { stage: p.stage, done: base + p.done, total, elapsed: (Date.now() - job.started) / 1000 };

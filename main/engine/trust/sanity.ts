@@ -6,6 +6,7 @@
  * compared with the original one (metrics.ts).
  */
 import { readFileSync } from 'node:fs';
+import { throwIfAborted } from '../../base/abort.js';
 import { basename } from 'node:path';
 import { ExplainError, type ExecutionProviderName, type Tensor } from '../explain/types.js';
 import { findBlocks, type Block } from './blocks.js';
@@ -60,7 +61,7 @@ export interface SanityResult {
 const CHUNK = 8;
 
 export function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw Object.assign(new Error('the trust check was cancelled'), { name: 'AbortError' });
+  throwIfAborted(signal, 'the trust check');
 }
 
 /** run the provider over the batch in chunks, with one seed row per item */
