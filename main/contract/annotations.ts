@@ -296,7 +296,7 @@ export interface AnnotationService {
   crop(slideId: string, id: string, format: CropFormatDTO, req: CropRequest): Promise<CropFileDTO>;
 }
 
-/** Default classes (QuPath's defaults, by name and colour) offered when a slide has none yet. */
+/** Default classes offered when a slide has none yet: QuPath's standard classes, names and colours as in qupath-core PathClass.StandardPathClasses. */
 export const DEFAULT_ANNOTATION_CLASSES: AnnotationClassDTO[] = [
   { name: 'Tumor', color: [200, 0, 0] },
   { name: 'Stroma', color: [150, 200, 150] },

@@ -20,7 +20,7 @@ import {
   type Annotation, type AnnotationClass, type AnnotationStoreApi, type HeatmapGrid, type ImportLimits, type ImportResult, type PixelSize,
 } from '../engine/annotations/index.js';
 import { ExportError, renderCrop, type HeatmapPaint } from '../engine/export/index.js';
-import { colorPosition, colormapLut, displayValue } from '../contract/colormap.js';
+import { overlayPaint } from '../contract/colormap.js';
 import { chooseScaleBar } from '../contract/scalebar.js';
 import { ServiceError } from './errors.js';
 import type { SlideServiceImpl } from './slide-service.js';
@@ -331,11 +331,7 @@ export class AnnotationServiceImpl implements AnnotationService {
         for (let i = 0; i < n; i++) plane[i] = grid.probabilities[i * K + k];
         grid.values = plane;
       }
-      const range = { lo: 0, hi: v.hi, threshold: v.threshold };
-      const paint: HeatmapPaint = {
-        lut: colormapLut(v.mode === 'signed' ? 'diverging' : v.colormap), position: (x) => colorPosition(displayValue(x, v.mode), v.mode, range),
-        opacity: v.opacity, smooth: v.smooth,
-      };
+      const paint: HeatmapPaint = overlayPaint({ mode: v.mode, colormap: v.colormap, range: { lo: 0, hi: v.hi, threshold: v.threshold }, opacity: v.opacity, smooth: v.smooth });
       overlay = { grid, paint };
     }
     const color = a.classification?.color ?? a.color ?? [255, 200, 0];
