@@ -7,7 +7,7 @@
  *  (c) open -> first tile, in-process and over the HTTP host.
  * Env: GLASSBOX_BENCH_ROUNDS (default 3), GLASSBOX_BENCH_SKIP_DZI=1 to skip (b).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { CodecPool } from '../main/engine/tiles/codec-pool.js';
 import { startServer } from '../app/server/index.js';
 import { urls, type SlideInfoDTO } from '../main/contract/slides.js';
 import { CACHE_DIR, PYTHON, REPO_ROOT, SHARED_SLIDES } from '../test/helpers/paths.js';
-import { BIN, ensureCompiledCli } from './cli-run.js';
+import { BIN, ensureCompiledCli, timeCmd } from './cli-run.js';
 
 const ROUNDS = Number(process.env.GLASSBOX_BENCH_ROUNDS ?? 3);
 const QUALITY = 85;
@@ -132,20 +132,6 @@ async function bigTiff(): Promise<string> {
   renameSync(tmp, out);
   rmSync(png, { force: true });
   return out;
-}
-
-/** wall seconds and CPU seconds (user + system of the process and its threads) of one whole process */
-function timeCmd(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { wall: number; cpu: number } {
-  if (!existsSync('/usr/bin/time')) {
-    const t0 = performance.now();
-    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-    return { wall: (performance.now() - t0) / 1000, cpu: NaN }; // no GNU time: CPU time not measured
-  }
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  const [wall, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
-  return { wall, cpu: user + sys };
 }
 
 async function benchDzi() {
