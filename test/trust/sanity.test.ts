@@ -39,8 +39,8 @@ test('same seed, same report (byte-identical JSON); another seed, other numbers'
     .then((r) => JSON.stringify(r.reports[0], null, 1));
   const [a, b, c] = [await run(3), await run(3), await run(4)];
   assert.equal(a, b);
-  assert.notEqual(a, c);
   const r = JSON.parse(a) as SanityReport;
+  assert.notDeepEqual(r.layers, (JSON.parse(c) as SanityReport).layers, 'another seed draws other weights');
   // the report's shape (issue 10): {model, layer, method, mode, seed, layers: [{name, spearman: {per_input, mean}, spearman_abs, ssim, hog}]}
   assert.equal(r.model, 'he-cellularity');
   assert.equal(r.method, 'gradcam');
