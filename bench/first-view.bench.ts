@@ -85,8 +85,11 @@ async function pageTimeWhen(page: Page, cond: string): Promise<number> {
   return (await h.jsonValue()) as number;
 }
 
-/** key press → the animation it starts has finished and every visible tile is drawn (ms) */
-async function sharpAfter(page: Page, key: string): Promise<number> {
+/**
+ * key press → the animation it starts has finished and every visible tile is drawn (ms); null when the key moved
+ * nothing (at the zoom limit or an edge: no animation within a second)
+ */
+async function sharpAfter(page: Page, key: string): Promise<number | null> {
   await page.evaluate(() => {
     const w = window as unknown as { __saw: boolean; __t0: number };
     w.__saw = false;
@@ -96,11 +99,13 @@ async function sharpAfter(page: Page, key: string): Promise<number> {
   await page.keyboard.press(key);
   const h = await page.waitForFunction(
     `(() => { const v = document.querySelector('[data-testid=viewer]'); if (v.dataset.moving === '1') window.__saw = true;
-      return window.__t0 >= 0 && window.__saw && v.dataset.moving === '0' && v.dataset.state === 'ready' ? performance.now() - window.__t0 : 0; })()`,
+      if (window.__t0 < 0 || v.dataset.moving !== '0' || v.dataset.state !== 'ready') return 0;
+      return window.__saw ? performance.now() - window.__t0 : performance.now() - window.__t0 > 1000 ? -1 : 0; })()`,
     null,
     { polling: 'raf', timeout: TIMEOUT },
   );
-  return (await h.jsonValue()) as number;
+  const t = (await h.jsonValue()) as number;
+  return t < 0 ? null : t;
 }
 
 /** Deep Zoom's full-resolution level is ceil(log2(max side)) */
@@ -149,9 +154,13 @@ async function measure(browser: Browser, url: string, fullResTile: RegExp, trace
     await page.mouse.move(VIEWPORT.width / 2, VIEWPORT.height / 2);
     const zoom: number[] = [];
     const pan: number[] = [];
-    for (let i = 0; i < 3; i++) zoom.push(await sharpAfter(page, '+'));
-    for (let i = 0; i < 2; i++) pan.push(await sharpAfter(page, 'ArrowRight'));
-    zoom.push(await sharpAfter(page, '-'));
+    const step = async (key: string, into: number[]) => {
+      const t = await sharpAfter(page, key);
+      if (t !== null) into.push(t);
+    };
+    for (let i = 0; i < 3; i++) await step('+', zoom);
+    for (let i = 0; i < 2; i++) await step('ArrowRight', pan);
+    await step('-', zoom);
     return { interactive, firstView, zoom, pan, tiles, fullRes };
   } finally {
     await ctx.close();
@@ -172,9 +181,9 @@ function summarize(runs: Run[]) {
     interactive: median(runs.map((r) => r.interactive)),
     firstView: median(runs.map((r) => r.firstView)),
     zoom: median(runs.flatMap((r) => r.zoom)),
-    zoomMax: Math.max(...runs.flatMap((r) => r.zoom)),
+    zoomMax: Math.max(-Infinity, ...runs.flatMap((r) => r.zoom)),
     pan: median(runs.flatMap((r) => r.pan)),
-    panMax: Math.max(...runs.flatMap((r) => r.pan)),
+    panMax: Math.max(-Infinity, ...runs.flatMap((r) => r.pan)),
     tiles: median(runs.map((r) => r.tiles)),
     fullRes: median(runs.map((r) => r.fullRes)),
   };
@@ -215,8 +224,8 @@ async function main() {
           if (TRACE_DIR && r === 0) mkdirSync((trace = join(TRACE_DIR, name.replace(/[^\w.-]/g, '_'))), { recursive: true });
           ours.push(await measure(browser, srv.url, await fullResTiles(srv.url), trace));
         } catch (e) {
-          if (ours.length === 0) skip = (e as Error).message;
-          else throw e;
+          if (ours.length === 0) skip = (e as Error).message.split('\n')[0];
+          else console.log(`  ${name}: round ${r + 1} failed: ${(e as Error).message.split('\n')[0]}`);
         } finally {
           if (srv) await stop(srv.child);
         }

@@ -84,7 +84,10 @@ test('fitted view, resize and navigator at 1280×720 (CMU-1-Small-Region.svs, on
     await t.test('at 1280×720 the navigator does not cover the tissue: hidden at the fit, shown when zoomed in, N still toggles', async () => {
       const nav = page.locator('.navigator');
       const slide = await slideBox(page, info.width, info.height);
-      if (await nav.isVisible()) assert.ok(!intersects((await nav.boundingBox())!, slide), 'navigator overlaps the fitted slide');
+      if (await nav.isVisible()) {
+        const nb = (await nav.boundingBox())!;
+        assert.ok(!intersects({ x: nb.x, y: nb.y, w: nb.width, h: nb.height }, slide), 'navigator overlaps the fitted slide');
+      }
       await page.locator('body').click({ position: { x: 3, y: 715 } }).catch(() => undefined);
       await page.keyboard.press('+');
       await settled(page);
