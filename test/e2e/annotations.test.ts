@@ -104,6 +104,8 @@ test('annotations end-to-end in Chromium against the HTTP host', { skip: SKIP_NO
       const names = await page.getByTestId('ann-class').allInnerTexts();
       assert.ok(names.some((n) => /Tumor/.test(n)) && names.some((n) => /Stroma/.test(n)), names.join(' | '));
       assert.equal(await count(page), 0);
+      const s0 = await stored();
+      assert.deepEqual([s0.classes, s0.savedAt], [[], null], 'looking writes nothing: the defaults are saved with the first change');
       await page.keyboard.press('0'); // fit the slide into the narrower stage
       await settle(page);
     });
@@ -119,6 +121,7 @@ test('annotations end-to-end in Chromium against the HTTP host', { skip: SKIP_NO
       await saved(page);
       const s = await stored();
       assert.equal(s.annotations.length, 1);
+      assert.ok(s.classes.some((c) => c.name === 'Tumor') && s.classes.length >= 7, 'the default class list is saved with the first annotation');
       const a = s.annotations[0];
       assert.equal(a.shape.kind, 'polygon');
       const ring = (a.geometry as { coordinates: number[][][] }).coordinates[0];

@@ -63,7 +63,7 @@ export const classOf = (name: string | null): AnnotationClassDTO | null => (name
 function applySet(s: AnnotationSetDTO): void {
   if (s.slideId !== ann.slideId) return;
   ann.annotations = s.annotations;
-  ann.classes = s.classes;
+  if (!defaultsPending) ann.classes = s.classes;
   ann.revision = s.revision;
   ann.savedAt = s.savedAt;
   for (const n of s.notices) if (!shownNotices.has(n)) { shownNotices.add(n); pushNotice('Annotations', n); }
@@ -71,13 +71,16 @@ function applySet(s: AnnotationSetDTO): void {
   scheduleMeasure();
 }
 const shownNotices = new Set<string>();
+/** the class list shown is the defaults, not yet saved (they are, before the first change) */
+let defaultsPending = false;
 
 /** run one request after the others; its set (if any) becomes the state */
 function send<T extends { set?: AnnotationSetDTO } | AnnotationSetDTO>(what: string, fn: () => Promise<T>): Promise<T | null> {
   ann.pending++;
   const p = chain.then(fn).then((r) => {
     const set = 'annotations' in r ? (r as AnnotationSetDTO) : (r as { set?: AnnotationSetDTO }).set;
-    if (set) applySet(set);
+    // only the last answer of a queue is the state to show (earlier ones lack the changes still in flight)
+    if (set && ann.pending <= 1) applySet(set);
     ann.saveError = null;
     return r;
   }, (e: unknown) => {
@@ -101,12 +104,17 @@ export async function loadAnnotations(slideId: string | null): Promise<void> {
   ann.selectedId = null;
   ann.loaded = false;
   ann.drawing = false;
+  defaultsPending = false;
   if (!slideId) return;
   try {
     const s = await api.get(slideId);
     if (token !== loadToken) return;
     applySet(s);
-    if (s.classes.length === 0) await setClasses(DEFAULT_ANNOTATION_CLASSES.map((c) => ({ ...c, color: [...c.color] as AnnotationClassDTO['color'] })));
+    // a slide without classes offers QuPath's defaults; they are saved with the first change to the list
+    if (s.classes.length === 0) {
+      ann.classes = DEFAULT_ANNOTATION_CLASSES.map((c) => ({ ...c, color: [...c.color] as AnnotationClassDTO['color'] }));
+      defaultsPending = true;
+    }
     ann.loaded = true;
   } catch (e) {
     if (token === loadToken) pushError('Could not load the annotations', e);
@@ -138,6 +146,7 @@ function sendState(from: AnnotationDTO[], to: AnnotationDTO[], what: string): Pr
   for (const a of to) byId.set(a.id, a);
   ann.annotations = [...byId.values()];
   const ops: Promise<unknown>[] = [];
+  if (defaultsPending) ops.push(setClasses(ann.classes));
   // a locked annotation must be unlocked before it can be deleted: unlock first
   const lockedGone = from.filter((a) => !keep.has(a.id) && a.isLocked);
   if (lockedGone.length) ops.push(send(what, () => api.put(slide, { annotations: lockedGone.map((a) => ({ ...toInput(a), isLocked: false })) })));
@@ -211,6 +220,7 @@ export function removeSelected(): void {
 export function setClasses(classes: AnnotationClassDTO[]): Promise<unknown> {
   const slide = ann.slideId;
   ann.classes = classes;
+  defaultsPending = false;
   return slide ? send('save the classes', () => api.setClasses(slide, { classes })) : Promise.resolve();
 }
 
