@@ -5,7 +5,7 @@
  * input/model preparation shared with `glassbox faithfulness`.
  */
 import { writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { CliIO } from '../main.js';
 import { parseFlags, resolveModel, UsageError } from './layers.js';
 import { finishInput, readInput } from './explain.js';
@@ -113,7 +113,8 @@ export async function prepare(f: { model?: string; input?: string[]; class?: str
     target = cls(ex.numClasses);
     const input = await finishInput(early, f.input, pkg, ex, io);
     const N = input.dims[0];
-    const fileNames = f.input.length === N ? f.input : Array.from({ length: N }, (_, i) => `${f.input![0]}[${i}]`);
+    // file names only (a report attached to a paper should not carry the author's folders)
+    const fileNames = f.input.length === N ? f.input.map((p) => basename(p)) : Array.from({ length: N }, (_, i) => `${basename(f.input![0])}[${i}]`);
     return { pkg, input, names: fileNames, target, layer, ep, classNames: names };
   } finally {
     await ex.dispose();
