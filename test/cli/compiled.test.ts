@@ -80,3 +80,19 @@ test('compiled region decodes pixels (sharp loaded on first use) like the tsx pa
   assert.equal(b.code, 0, b.stderr);
   assert.deepEqual(readFileSync(join(dir, 'a.png')), readFileSync(join(dir, 'b.png')));
 });
+
+test('compiled dzi finds the codec worker from the bundle and writes the same pyramid as the tsx path', async () => {
+  const f = await pyramidTiff();
+  const dir = join(OUT, 'dzi');
+  const [a, b] = await Promise.all([compiled(['dzi', f, join(dir, 'a'), '--name', 's', '--quiet']), tsx(['dzi', f, join(dir, 'b'), '--name', 's', '--quiet'])]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.deepEqual(readFileSync(join(dir, 'a', 's.dzi')), readFileSync(join(dir, 'b', 's.dzi')));
+  const levels = readdirSync(join(dir, 'a', 's_files'));
+  assert.ok(levels.length > 5);
+  for (const l of levels) {
+    const tiles = readdirSync(join(dir, 'a', 's_files', l)).sort();
+    assert.deepEqual(tiles, readdirSync(join(dir, 'b', 's_files', l)).sort());
+    for (const t of tiles) assert.deepEqual(readFileSync(join(dir, 'a', 's_files', l, t)), readFileSync(join(dir, 'b', 's_files', l, t)), `${l}/${t}`);
+  }
+});
