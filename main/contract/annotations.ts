@@ -83,6 +83,8 @@ export interface AnnotationInputDTO {
   description?: string;
   classification?: AnnotationClassDTO | null;
   isLocked?: boolean;
+  /** where it came from, for an id the host does not have (undoing a delete restores an import's or a region's origin) */
+  provenance?: ProvenanceDTO;
 }
 
 export interface AnnotationSetDTO {

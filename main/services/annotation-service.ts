@@ -143,7 +143,7 @@ export class AnnotationServiceImpl implements AnnotationService {
     const a = newAnnotation({
       id: inp.id, shape: inp.shape, geometry: inp.geometry, name: inp.name ?? old?.name ?? '', description: inp.description ?? old?.description ?? '',
       classification: inp.classification !== undefined ? inp.classification : old?.classification ?? null, isLocked: inp.isLocked ?? old?.isLocked ?? false,
-      provenance: old?.provenance ?? { source: 'drawn' }, color: old?.color, metadata: old?.metadata, now,
+      provenance: old?.provenance ?? inp.provenance ?? { source: 'drawn' }, color: old?.color, metadata: old?.metadata, now,
     });
     if (old) a.createdAt = old.createdAt;
     // an import's own measurements stay as they came unless the shape changed; drawn shapes get fresh ones

@@ -37,6 +37,20 @@ const shape = z.discriminatedUnion('kind', [
 ]);
 const byte = z.number().int().min(0).max(255);
 const annotationClass = z.object({ name: z.string().min(1, 'must not be empty').max(200), color: z.tuple([byte, byte, byte]) }).strict();
+const str = (n: number) => z.string().max(n);
+const provenance = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('drawn') }).strict(),
+  z.object({ source: z.literal('import'), format: z.enum(['geojson', 'asap']), file: str(255).optional() }).strict(),
+  z.object({
+    source: z.literal('heatmap'),
+    heatmap: z.object({
+      dir: str(4096).optional(), file: str(255), class: str(200), method: str(40).optional(), layer: str(1000).optional(), model: str(255).optional(),
+      modelSha256: str(64).optional(), slideSha256: str(64).optional(),
+    }).strict(),
+    threshold: z.number().finite(), percentile: z.number().finite().optional(), minAreaUm2: z.number().finite().optional(),
+    smoothCells: z.number().finite().optional(), simplifyCells: z.number().finite().optional(),
+  }).strict(),
+]);
 const annotationInput = z.object({
   id: annotationId,
   shape,
@@ -45,6 +59,7 @@ const annotationInput = z.object({
   description: z.string().max(L.descriptionChars).optional(),
   classification: annotationClass.nullable().optional(),
   isLocked: z.boolean().optional(),
+  provenance: provenance.optional(),
 }).strict().refine((a) => a.geometry !== undefined || a.shape.kind === 'rectangle' || a.shape.kind === 'ellipse', {
   message: 'geometry is required for this shape kind', path: ['geometry'],
 });

@@ -229,6 +229,12 @@ for (const make of FACTORIES) {
         const rm = await ok<MeasureResponse>(send(t, 'POST', annotationUrls.measure(slide.id), { ids: [region.id] }));
         assert.equal(rm.items[0].shape.areaPx, cells * 16 * 16);
         assert.ok(cells * 256 > 0.95 * RED.w * RED.h, `${cells} cells`);
+        // deleted and put back (an undo) with its provenance: still a heatmap region; a bad provenance is refused
+        await ok(send(t, 'POST', annotationUrls.remove(slide.id), { ids: [region.id] }));
+        const back = await ok<AnnotationSetDTO>(send(t, 'POST', url, { annotations: [{ id: region.id, shape: region.shape, geometry: region.geometry, name: region.name, classification: region.classification, provenance: region.provenance }] }));
+        assert.deepEqual(back.annotations.find((x) => x.id === region.id)!.provenance, region.provenance);
+        const badProv = await send(t, 'POST', url, { annotations: [{ id: region.id, shape: region.shape, geometry: region.geometry, provenance: { source: 'magic' } }] });
+        assert.equal(badProv.status, 400);
         // a percentile threshold resolves to a value
         const p = await ok<RegionsFromHeatmapResponse>(send(t, 'POST', annotationUrls.regions(slide.id), { analysisId: a.id, classIndex: 0, threshold: 99, percentile: true }));
         assert.ok(Number.isFinite(p.threshold) && p.threshold > 0);

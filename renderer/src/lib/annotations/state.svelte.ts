@@ -132,6 +132,7 @@ async function reload(): Promise<void> {
 
 const toInput = (a: AnnotationDTO): AnnotationInputDTO => ({
   id: a.id, shape: a.shape, geometry: a.geometry, name: a.name, description: a.description, classification: a.classification, isLocked: a.isLocked,
+  provenance: a.provenance,
 });
 
 /** make the host's state `to` for these ids (a missing id is deleted) */
