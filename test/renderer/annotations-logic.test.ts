@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GeometryDTO, PositionDTO, ShapeDTO } from '../../main/contract/annotations.js';
 import {
-  bounds, ellipseFrom, formatArea, formatLength, handles, hexToRgb, hits, moveHandle, pathData, rectFrom, removeVertex, rgbToHex, simplify, translate,
+  bounds, ellipseFrom, formatArea, formatLength, handles, hexToRgb, moveHandle, pathData, rectFrom, removeVertex, rgbToHex, simplify, translate,
 } from '../../renderer/src/lib/annotations/geometry.js';
 import { commandForKey, SHORTCUTS } from '../../renderer/src/lib/shortcuts.js';
 
@@ -38,15 +38,9 @@ test('move, drag a handle, remove a vertex', () => {
   assert.equal(removeVertex({ shape: { kind: 'polygon' }, geometry: { type: 'Polygon', coordinates: [tri.coordinates[0]] } }, { ring: 0, index: 0, at: [0, 0] }), null, 'a triangle keeps its 3 vertices');
 });
 
-test('hit tests respect holes, ellipses and lines', () => {
-  assert.ok(hits(square, [2, 2], 0));
-  assert.ok(!hits(square, [5, 5], 0), 'in the hole');
-  assert.ok(!hits(square, [12, 5], 0));
-  const e = { shape: ellipseFrom([0, 0], [20, 10]), geometry: { type: 'Polygon', coordinates: [] } as GeometryDTO };
-  assert.ok(hits(e, [10, 5], 0) && !hits(e, [1, 1], 0));
-  const line = { shape: { kind: 'polyline' } as ShapeDTO, geometry: { type: 'LineString', coordinates: [[0, 0], [10, 0]] } as GeometryDTO };
-  assert.ok(hits(line, [5, 1], 2) && !hits(line, [5, 3], 2));
+test('SVG path data: rings closed with Z, holes as further subpaths (even-odd fill), lines open', () => {
   assert.equal(pathData(square.geometry), 'M0 0L10 0L10 10L0 10L0 0ZM4 4L6 4L6 6L4 6L4 4Z');
+  assert.equal(pathData({ type: 'LineString', coordinates: [[0, 0], [10, 0]] }), 'M0 0L10 0');
 });
 
 test('a freehand path is simplified to its corners within the tolerance', () => {

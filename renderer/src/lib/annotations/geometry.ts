@@ -1,6 +1,6 @@
 /**
  * Annotation geometry in the renderer (pure): level-0 px, GeoJSON-shaped (closed rings). Building shapes from
- * drags and clicks, moving and vertex editing, hit tests, bounds, simplifying a freehand path, and the
+ * drags and clicks, moving and vertex editing (the SVG itself does the hit testing), bounds, simplifying a freehand path, and the
  * measurement formatting of the panel. The host derives rectangle / ellipse geometry and measures everything.
  */
 import type { AnnotationDTO, GeometryDTO, PositionDTO, RingDTO, ShapeDTO, ShapeMeasurementsDTO } from '../../../../main/contract/annotations.js';
@@ -112,32 +112,11 @@ export function removeVertex(a: Pick<AnnotationDTO, 'shape' | 'geometry'>, h: Ha
   return { type: 'Polygon', coordinates };
 }
 
-function pointInRing(x: number, y: number, r: RingDTO): boolean {
-  let inside = false;
-  for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
-    const [xi, yi] = r[i], [xj, yj] = r[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-const inPolygon = (x: number, y: number, rings: RingDTO[]) => rings.length > 0 && pointInRing(x, y, rings[0]) && !rings.slice(1).some((h) => pointInRing(x, y, h));
-
 function segDist(p: PositionDTO, a: PositionDTO, b: PositionDTO): number {
   const dx = b[0] - a[0], dy = b[1] - a[1];
   const l2 = dx * dx + dy * dy;
   const t = l2 === 0 ? 0 : Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2));
   return Math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
-}
-
-/** is level-0 point p on the annotation (inside an area, or within `tol` px of a point / line) */
-export function hits(a: Pick<AnnotationDTO, 'shape' | 'geometry'>, p: PositionDTO, tol: number): boolean {
-  const s = a.shape, g = a.geometry;
-  if (s.kind === 'ellipse') return s.rx > 0 && s.ry > 0 && ((p[0] - s.cx) / s.rx) ** 2 + ((p[1] - s.cy) / s.ry) ** 2 <= 1;
-  if (g.type === 'Polygon') return inPolygon(p[0], p[1], g.coordinates);
-  if (g.type === 'MultiPolygon') return g.coordinates.some((poly) => inPolygon(p[0], p[1], poly));
-  if (g.type === 'LineString') return g.coordinates.some((q, i) => i > 0 && segDist(p, g.coordinates[i - 1], q) <= tol);
-  return positions(g).some((q) => Math.hypot(q[0] - p[0], q[1] - p[1]) <= tol);
 }
 
 /** Douglas–Peucker: drops vertices closer than `tol` px to the simplified outline (a freehand path's jitter) */
