@@ -24,7 +24,7 @@ export interface GlassboxBridge {
    * (open dialog, drag-and-drop, command line / OS open-file, recent list) and answers 403 FORBIDDEN otherwise.
    */
   pathForFile(file: File): string;
-  /** menu commands from the native menu: 'open', 'open-recent:<path>', 'close', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'fullscreen', 'about', 'shortcuts' */
+  /** menu commands from the native menu: 'open', 'open-recent:<path>', 'close', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'fullscreen', 'about', 'shortcuts', 'undo', 'redo' */
   onMenu(listener: (command: string) => void): () => void;
   /**
    * shows the native folder dialog and adds the chosen model package folder (config.json + model.onnx) to the

@@ -120,7 +120,7 @@ export function registerIpc(deps: IpcDeps): () => void {
 }
 
 const SIMPLE_COMMANDS = new Set([
-  'open', 'close', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'fullscreen', 'about', 'shortcuts',
+  'open', 'close', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'fullscreen', 'about', 'shortcuts', 'undo', 'redo',
 ]);
 
 /** A menu command is one of the fixed names, or open-recent:<absolute path>. */

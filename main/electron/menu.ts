@@ -60,8 +60,22 @@ export function buildMenuTemplate(o: MenuOptions): MenuItemConstructorOptions[] 
       { label: `About ${o.appName}`, click: cmd('about') },
     ],
   };
+  // Undo / Redo go to the renderer (annotation edits; a focused text field undoes its typing there): a role item's
+  // registered accelerator would take Ctrl+Z before the page sees it and run Chromium's text undo instead
+  const edit: MenuItemConstructorOptions = {
+    label: '&Edit',
+    submenu: [
+      { label: 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, click: cmd('undo') },
+      { label: 'Redo', accelerator: 'Shift+CmdOrCtrl+Z', registerAccelerator: false, click: cmd('redo') },
+      { type: 'separator' },
+      { role: 'cut' },
+      { role: 'copy' },
+      { role: 'paste' },
+      { role: 'selectAll' },
+    ],
+  };
   const template: MenuItemConstructorOptions[] = [file, view, help];
-  if (o.isMac) template.unshift({ role: 'appMenu' }, { role: 'editMenu' });
-  else template.splice(1, 0, { role: 'editMenu' });
+  if (o.isMac) template.unshift({ role: 'appMenu' }, edit);
+  else template.splice(1, 0, edit);
   return template;
 }

@@ -105,7 +105,7 @@ test('dist/electron/main.js runs with a fake electron: window, protocol, IPC, pe
     assert.equal(wp.preload, join(DIST, 'preload.cjs'));
     assert.equal(rep.loadURL, 'glassbox://app/index.html');
     assert.deepEqual(rep.windowOpen, { action: 'deny' });
-    assert.deepEqual(rep.menu[0], ['&File', 'editMenu', '&View', '&Help']);
+    assert.deepEqual(rep.menu[0], ['&File', '&Edit', '&View', '&Help']);
     // the same handler as the HTTP host, on the app origin
     assert.equal(rep.index.status, 200, JSON.stringify(rep.index));
     assert.match(rep.index.type, /text\/html/);

@@ -111,7 +111,7 @@ test('native menu: File/View/Help with the contract commands; DevTools only in d
   const sent: string[] = [];
   const t = buildMenuTemplate({ appName: 'Glassbox', isMac: false, isDev: false, recent: [{ path: '/d/a.svs', name: 'a.svs' }], send: (c) => sent.push(c) });
   const labels = t.map((m) => m.label ?? m.role);
-  assert.deepEqual(labels, ['&File', 'editMenu', '&View', '&Help']);
+  assert.deepEqual(labels, ['&File', '&Edit', '&View', '&Help']);
   const items = (m: (typeof t)[number]) => m.submenu as { label?: string; role?: string; click?: () => void; submenu?: unknown }[];
   const click = (menu: number, label: string) => items(t[menu]).find((i) => i.label === label)!.click!();
   click(0, 'Open…');
@@ -122,8 +122,13 @@ test('native menu: File/View/Help with the contract commands; DevTools only in d
   click(2, 'Toggle Info Panel');
   click(3, 'Keyboard Shortcuts');
   click(3, 'About Glassbox');
+  click(1, 'Undo');
+  click(1, 'Redo');
   (items(t[0]).find((i) => i.label === 'Open Recent')!.submenu as { click: () => void }[])[0].click();
-  assert.deepEqual(sent, ['open', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'shortcuts', 'about', 'open-recent:/d/a.svs']);
+  assert.deepEqual(sent, ['open', 'zoom-in', 'zoom-out', 'home', 'toggle-navigator', 'toggle-info', 'shortcuts', 'about', 'undo', 'redo', 'open-recent:/d/a.svs']);
+  // Undo / Redo reach the renderer (annotation edits): their accelerators are shown, not registered
+  assert.ok(items(t[1]).filter((i) => i.label === 'Undo' || i.label === 'Redo').every((i) => (i as { registerAccelerator?: boolean }).registerAccelerator === false));
+  assert.deepEqual(items(t[1]).filter((i) => i.role).map((i) => i.role), ['cut', 'copy', 'paste', 'selectAll']);
   for (const c of sent) assert.ok(isMenuCommand(c), `${c} passes the sender's command filter`);
   assert.ok(items(t[2]).some((i) => i.role === 'togglefullscreen'));
   assert.ok(!JSON.stringify(t).includes('toggleDevTools'));

@@ -5,7 +5,7 @@ import type { GeometryDTO, PositionDTO, ShapeDTO } from '../../main/contract/ann
 import {
   bounds, ellipseFrom, formatArea, formatLength, handles, hexToRgb, moveHandle, pathData, rectFrom, removeVertex, rgbToHex, simplify, translate,
 } from '../../renderer/src/lib/annotations/geometry.js';
-import { commandForKey, SHORTCUTS } from '../../renderer/src/lib/shortcuts.js';
+import { commandForKey, parseMenuCommand, SHORTCUTS } from '../../renderer/src/lib/shortcuts.js';
 
 const square: { shape: ShapeDTO; geometry: GeometryDTO } = {
   shape: { kind: 'polygon' },
@@ -80,6 +80,8 @@ test('annotation keys do not clash with the viewer\'s and are listed in the help
     [{ key: 'a' }, 'toggle-heatmap-panel'], [{ key: 'h' }, 'toggle-heatmap'], [{ key: 'e' }, 'explain-patch'],
   ];
   for (const [k, cmd] of keys) assert.equal(commandForKey(k), cmd, JSON.stringify(k));
+  // Edit ▸ Undo / Redo of the desktop menu arrive as menu commands
+  assert.deepEqual([parseMenuCommand('undo'), parseMenuCommand('redo')], [{ command: 'ann-undo' }, { command: 'ann-redo' }]);
   const help = SHORTCUTS.map((s) => `${s.keys} ${s.action}`).join('\n');
   for (const re of [/Undo/, /Redo/, /annotations panel/, /rectangle, ellipse, polygon, brush/, /Delete the selected annotation/]) assert.match(help, re);
 });

@@ -88,7 +88,7 @@ export function parseMenuCommand(cmd: string): { command: Command | 'open-recent
   const simple: Record<string, Command | 'about' | 'shortcuts'> = {
     open: 'open', close: 'close', 'zoom-in': 'zoom-in', 'zoom-out': 'zoom-out', home: 'home',
     'toggle-navigator': 'toggle-navigator', 'toggle-info': 'toggle-info', fullscreen: 'fullscreen',
-    about: 'about', shortcuts: 'shortcuts', help: 'help',
+    about: 'about', shortcuts: 'shortcuts', help: 'help', undo: 'ann-undo', redo: 'ann-redo',
   };
   const c = simple[cmd];
   return c ? { command: c } : null;

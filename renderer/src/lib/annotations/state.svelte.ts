@@ -339,9 +339,12 @@ export function annotationCommand(cmd: string): boolean {
     ann.tool = tool.id;
     return true;
   }
+  // Edit ▸ Undo / Redo from the native menu while typing in a field: the field's own undo
+  const el = document.activeElement as HTMLElement | null;
+  const typing = !!el && (el.isContentEditable || el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes((el as HTMLInputElement).type)));
   switch (cmd) {
-    case 'ann-undo': undo(); return true;
-    case 'ann-redo': redo(); return true;
+    case 'ann-undo': if (typing) document.execCommand('undo'); else undo(); return true;
+    case 'ann-redo': if (typing) document.execCommand('redo'); else redo(); return true;
     case 'ann-delete': removeSelected(); return true;
     case 'ann-panel': ann.showPanel = !ann.showPanel; return true;
   }
