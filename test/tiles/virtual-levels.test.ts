@@ -123,7 +123,7 @@ test('shared slides: which Deep Zoom levels are virtual, and CMU virtual pixels 
   const cases: Array<[string, number[]]> = [
     // one level 2220×2967 (DZ 12): DZ 11 is ×2 from it (direct), 10 … 0 virtual
     ['CMU-1-Small-Region.svs', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
-    // 4443×3567 and 2221×1783 (×2.0004, DZ 13): DZ 12 (×2) and 11 (×4, 2× from level 1) direct; 10 … 0 virtual
+    // 4443×3567 and 2221×1783 (×2.0004, DZ 13): DZ 12 (×2, from level 1) and 11 (×4, 2× from level 1) direct; 10 … 0 virtual
     ['tcga-cr-7395-01a-01-ts1.svs', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
     // four levels ×1 … ×8 (3968×4864 … 496×608, DZ 13 … 10), DZ 9 is ×2 from the last: 8 … 0 virtual
     ['test3-DAPI-2-(387).ndpi', [0, 1, 2, 3, 4, 5, 6, 7, 8]],
@@ -137,6 +137,16 @@ test('shared slides: which Deep Zoom levels are virtual, and CMU virtual pixels 
     } finally {
       await slide.close();
     }
+  }
+  // TCGA's level 1 is 2221 px for 4443 (×2.0004): Deep Zoom ×2 reads it (not level 0: a quarter of the JPEG 2000 decoding)
+  const tcga = await openSlide(join(SHARED_SLIDES, 'tcga-cr-7395-01a-01-ts1.svs'));
+  try {
+    const t = new SlideTiler(tcga, new TileCache({ maxBytes: 2 ** 20 }), 'k', { tileSize: 254, overlap: 1 });
+    assert.deepEqual(t.pixels.plan[12], { kind: 'direct', slideLevel: 1, exact: false });
+    assert.deepEqual(t.pixels.plan[13], { kind: 'direct', slideLevel: 0, exact: true });
+    assert.equal(t.slideLevelFor(12), 1);
+  } finally {
+    await tcga.close();
   }
   const cmu = await openSlide(join(SHARED_SLIDES, 'CMU-1-Small-Region.svs'));
   try {

@@ -10,7 +10,7 @@ import { TileCache } from './cache.js';
 import { DEFAULT_QUALITY, cropJpeg, encodeJpeg, encodePng, resizeToJpeg } from './codec.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE, DeepZoomGeometry, bestLevelForDownsample, nativeGrid } from './geometry.js';
 import { RegionReader, type RegionReaderOptions } from './region.js';
-import { LevelPixels, sourceRect } from './virtual.js';
+import { LEVEL_TOLERANCE, LevelPixels, sourceRect } from './virtual.js';
 
 export interface TilerOptions extends RegionReaderOptions {
   /**
@@ -62,7 +62,7 @@ export class SlideTiler {
   slideLevelFor(level: number): number {
     const l = this.geometry.levels[level];
     if (!l) throw new SlideError('OUT_OF_RANGE', `Deep Zoom level ${level} does not exist (levels 0..${this.geometry.maxLevel})`);
-    return bestLevelForDownsample(this.slide.properties.levels, l.downsample);
+    return bestLevelForDownsample(this.slide.properties.levels, l.downsample * (1 + LEVEL_TOLERANCE));
   }
 
   /** Deep Zoom levels the file has no level within 2× for: made by halving the next finer level */

@@ -26,6 +26,12 @@ export const MAX_STEPS = 1;
 export const BLOCK = 256;
 /** a Deep Zoom level further than this from the finest slide level at or below its downsample is virtual */
 export const MAX_DIRECT_RATIO = 2;
+/**
+ * a slide level up to this much coarser than a Deep Zoom level still serves it: scanners round level sizes (an SVS
+ * level of 4443 px halved is 2221 px, downsample 2.0004), and reading the 2× level instead of level 0 there costs a
+ * quarter of the decoding (JPEG 2000: seconds) for a resample by 1.0004
+ */
+export const LEVEL_TOLERANCE = 0.01;
 
 export type LevelPlan =
   /** read from slide level `slideLevel`; `exact`: the Deep Zoom level IS that slide level (same size) */
@@ -40,7 +46,7 @@ export function planLevels(slide: Slide, geometry: DeepZoomGeometry): LevelPlan[
   let direct = geometry.maxLevel; // the nearest finer direct level (the top level always is one)
   for (let l = geometry.maxLevel; l >= 0; l--) {
     const dz = geometry.levels[l];
-    const s = bestLevelForDownsample(levels, dz.downsample);
+    const s = bestLevelForDownsample(levels, dz.downsample * (1 + LEVEL_TOLERANCE));
     const L = levels[s];
     if (L.width === dz.width && L.height === dz.height) plan[l] = { kind: 'direct', slideLevel: s, exact: true };
     else if (dz.downsample / L.downsample <= MAX_DIRECT_RATIO * (1 + 1e-9)) plan[l] = { kind: 'direct', slideLevel: s, exact: false };
