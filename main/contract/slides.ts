@@ -78,6 +78,8 @@ export interface HostInfoDTO {
   app: 'glassbox';
   version: string;
   host: 'electron' | 'http';
+  /** true when the host lists folders to open slides from (`glassbox serve --root DIR`, GET /api/browse) */
+  browse: boolean;
 }
 
 /** Error envelope on the wire: { error: { code, message } } with an HTTP status. */

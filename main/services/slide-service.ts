@@ -160,7 +160,7 @@ export class SlideServiceImpl implements SlideHostService {
   }
 
   async hostInfo(): Promise<HostInfoDTO> {
-    return { app: 'glassbox', version: this.version, host: this.deps.host };
+    return { app: 'glassbox', version: this.version, host: this.deps.host, browse: this.browser.enabled };
   }
 
   async dziXml(id: string): Promise<string> {

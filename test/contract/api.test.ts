@@ -47,7 +47,7 @@ for (const make of TRANSPORTS) {
     test('host info', async () => {
       const r = await t.fetch(urls.hostInfo());
       assert.equal(r.status, 200);
-      assert.deepEqual(await r.json(), { app: 'glassbox', version: VERSION, host: t.host }, 'every host reports package.json\'s version');
+      assert.deepEqual(await r.json(), { app: 'glassbox', version: VERSION, host: t.host, browse: false }, 'every host reports package.json\'s version');
     });
 
     test('open a slide: DTO with an opaque id and no paths', async () => {

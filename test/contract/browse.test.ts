@@ -61,6 +61,8 @@ test('escape attempts are refused: outside, .., a symlink out, relative, a file,
 
 test('a host without roots has no browser (NOT_FOUND naming --root)', async () => {
   const plain = new SlideServiceImpl({ host: 'http' });
+  assert.equal((await plain.hostInfo()).browse, false, 'host info tells the renderer not to ask');
+  assert.equal((await svc.hostInfo()).browse, true);
   await assert.rejects(plain.browse(), (e: unknown) => code('NOT_FOUND')(e) && /glassbox serve --root DIR/.test((e as Error).message));
 });
 
