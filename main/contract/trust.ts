@@ -3,6 +3,7 @@
  * deletion / insertion curves on the patches of an open slide, as a background job with progress and cancel.
  * The reports are the engine's report.json objects (main/engine/trust/report.ts), mirrored here as types.
  */
+import type { GeometryDTO } from './annotations.js';
 
 export type TrustMethodDTO = 'gradcam' | 'hirescam' | 'gradcam++' | 'xgradcam' | 'layercam' | 'eigencam' | 'saliency' | 'edge';
 export const TRUST_METHOD_DTOS: readonly TrustMethodDTO[] = ['gradcam', 'hirescam', 'gradcam++', 'xgradcam', 'layercam', 'eigencam', 'saliency', 'edge'];
@@ -10,12 +11,38 @@ export type TrustMode = 'cascading' | 'independent';
 
 /** at most this many patches per check */
 export const TRUST_MAX_PATCHES = 32;
+/** a region check uses at most this many of the region's patches (sampled evenly, seeded, when more) */
+export const TRUST_REGION_MAX_PATCHES = 16;
+/** limits of a region: vertices over all rings, and the request body that carries it */
+export const TRUST_REGION_LIMITS = { vertices: 20_000, rings: 1_000, bodyBytes: 1024 * 1024 } as const;
+
+/** A region of the slide (an area annotation's geometry, level-0 px): the check runs on the patches of the
+ * model's grid whose centres lie inside it (even-odd, holes excluded). */
+export interface TrustRegionDTO {
+  /** shown in the panel and the report's input names */
+  name: string;
+  geometry: Extract<GeometryDTO, { type: 'Polygon' | 'MultiPolygon' }>;
+}
+
+/** what the patches of a region check are */
+export interface TrustRegionSummaryDTO {
+  name: string;
+  /** grid patches with their centre inside the region */
+  inside: number;
+  /** patches checked: min(inside, cap) */
+  checked: number;
+  cap: number;
+  /** true when more than `cap` lay inside and `checked` were sampled evenly with the request's seed */
+  sampled: boolean;
+}
 
 export interface TrustRunRequest {
   slideId: string;
   modelId: string;
-  /** level-0 centres of the patches to check (the explain panel's patch: one point) */
-  points: Array<{ x: number; y: number }>;
+  /** level-0 centres of the patches to check (the explain panel's patch: one point); or give `region` */
+  points?: Array<{ x: number; y: number }>;
+  /** the patches of the model's grid whose centres lie inside this region (at most TRUST_REGION_MAX_PATCHES) */
+  region?: TrustRegionDTO;
   method: TrustMethodDTO;
   layer?: string;
   /** class explained (default: each patch's predicted class) */
@@ -63,6 +90,8 @@ export interface TrustJobDTO {
   progress: { stage: string; done: number; total: number; elapsed: number };
   /** level-0 rects of the patches checked */
   patches: Array<{ x: number; y: number; w: number; h: number }>;
+  /** the region they came from (null for points) */
+  region: TrustRegionSummaryDTO | null;
   sanity: SanityReportDTO | null;
   faithfulness: FaithfulnessReportDTO | null;
   error: { code: string; message: string } | null;

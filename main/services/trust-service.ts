@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TrustJobDTO, TrustRunRequest, TrustService } from '../contract/trust.js';
-import { TRUST_ID_RE, TRUST_MAX_PATCHES } from '../contract/trust.js';
+import type { TrustRegionDTO, TrustRegionSummaryDTO } from '../contract/trust.js';
+import { TRUST_ID_RE, TRUST_MAX_PATCHES, TRUST_REGION_MAX_PATCHES } from '../contract/trust.js';
+import { regionPatches } from '../engine/trust/region.js';
 import { applyTransforms, resizeBilinear, resolveClass, type ModelPackage } from '../engine/model/index.js';
 import { readLevel } from '../engine/analysis/index.js';
 import type { Tensor } from '../engine/explain/types.js';
@@ -35,6 +37,27 @@ interface Job {
   done: Promise<void>;
 }
 
+/**
+ * The patches of the model's grid (origin (0, 0), `patch` level-0 px each) whose centres lie inside the region, at
+ * most TRUST_REGION_MAX_PATCHES (sampled evenly with the seed); a clear error when it misses the slide or has none.
+ */
+export function regionOf(region: TrustRegionDTO, width: number, height: number, patch: [number, number], seed: number): { patches: TrustJobDTO['patches']; summary: TrustRegionSummaryDTO } {
+  const g = region.geometry;
+  const polygons = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  const label = region.name ? `region '${region.name}'` : 'the region';
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const ring of polygons.flat()) for (const [x, y] of ring) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+  if (x1 <= 0 || y1 <= 0 || x0 >= width || y0 >= height) {
+    throw new ServiceError('BAD_REQUEST', `${label} (${Math.round(x0)}, ${Math.round(y0)})–(${Math.round(x1)}, ${Math.round(y1)}) lies outside the slide (0..${width}, 0..${height} px at level 0)`);
+  }
+  const cap = TRUST_REGION_MAX_PATCHES;
+  const r = regionPatches(polygons, { width, height, patch, cap, seed });
+  if (!r.patches.length) {
+    throw new ServiceError('BAD_REQUEST', `no patch of the model's grid has its centre inside ${label} (patches are ${Math.round(patch[0])}×${Math.round(patch[1])} px at level 0): draw a larger region`);
+  }
+  return { patches: r.patches, summary: { name: region.name, inside: r.inside, checked: r.patches.length, cap, sampled: r.inside > cap } };
+}
+
 /** finished jobs kept (their reports stay downloadable) */
 const KEEP = 20;
 
@@ -45,12 +68,13 @@ export class TrustServiceImpl implements TrustHostService {
   constructor(private readonly deps: TrustServiceDeps) {}
 
   async start(req: TrustRunRequest): Promise<TrustJobDTO> {
-    if (!req.points.length || req.points.length > TRUST_MAX_PATCHES) throw new ServiceError('BAD_REQUEST', `points: give 1 to ${TRUST_MAX_PATCHES} patch centres`);
+    const points = req.points ?? [];
+    if (!req.region && (!points.length || points.length > TRUST_MAX_PATCHES)) throw new ServiceError('BAD_REQUEST', `points: give 1 to ${TRUST_MAX_PATCHES} patch centres`);
     const { slide, mpp } = this.deps.slides.slideFor(req.slideId);
     const pkg = await this.deps.model(req.modelId);
     const c = pkg.config!;
     const props = slide.properties;
-    for (const p of req.points) {
+    for (const p of points) {
       if (!(p.x >= 0 && p.y >= 0 && p.x < props.width && p.y < props.height)) throw new ServiceError('BAD_REQUEST', `point (${p.x}, ${p.y}) is outside the slide (0..${props.width - 1}, 0..${props.height - 1})`);
     }
     let target: number | undefined;
@@ -60,13 +84,15 @@ export class TrustServiceImpl implements TrustHostService {
     // the slide's µm/px as the analyses use it (user override, the slide's own, else the model's)
     const m = (mpp?.source === 'user' ? mpp : props.mpp) ?? { x: c.spacing_um_px, y: c.spacing_um_px };
     const P = c.patch_size_pixels;
-    const size = { w: Math.max(1, Math.round((P * c.spacing_um_px) / m.x)), h: Math.max(1, Math.round((P * c.spacing_um_px) / m.y)) };
+    const exact: [number, number] = [(P * c.spacing_um_px) / m.x, (P * c.spacing_um_px) / m.y];
+    const size = { w: Math.max(1, Math.round(exact[0])), h: Math.max(1, Math.round(exact[1])) };
     const level = readLevel(props.levels, Math.min(c.spacing_um_px / m.x, c.spacing_um_px / m.y));
     const ds = props.levels[level].downsample;
-    const patches = req.points.map((p) => ({ x: Math.round(p.x - size.w / 2), y: Math.round(p.y - size.h / 2), ...size }));
+    const fromRegion = req.region ? regionOf(req.region, props.width, props.height, exact, req.seed ?? 0) : null;
+    const patches = fromRegion?.patches ?? points.map((p) => ({ x: Math.round(p.x - size.w / 2), y: Math.round(p.y - size.h / 2), ...size }));
     const id = randomBytes(12).toString('base64url');
     const job: Job = {
-      dto: { id, state: 'running', progress: { stage: 'queued', done: 0, total: 0, elapsed: 0 }, patches, sanity: null, faithfulness: null, error: null },
+      dto: { id, state: 'running', progress: { stage: 'queued', done: 0, total: 0, elapsed: 0 }, patches, region: fromRegion?.summary ?? null, sanity: null, faithfulness: null, error: null },
       abort: new AbortController(), started: Date.now(), done: Promise.resolve(),
     };
     this.jobs.set(id, job);
@@ -91,7 +117,7 @@ export class TrustServiceImpl implements TrustHostService {
       const input: Tensor = { data, dims: [items.length, ...items[0].dims.slice(-3)] };
       const { runSanity, runFaithfulness, findBlocks } = await import('../engine/trust/index.js');
       const common = {
-        model: pkg.modelPath, modelName: pkg.id, input, inputNames: patches.map((r) => `patch (${r.x}, ${r.y}) ${r.w}×${r.h} px`),
+        model: pkg.modelPath, modelName: pkg.id, input, inputNames: patches.map((r) => `${req.region ? `${req.region.name || 'region'}: ` : ''}patch (${r.x}, ${r.y}) ${r.w}×${r.h} px`),
         methods: [req.method], layer: req.layer ?? c.target_layer, target, classNames: c.class_names, seed: req.seed ?? 0, ep: this.deps.ep ?? 'auto', signal,
       };
       const blocks = findBlocks(pkg.modelPath).length;

@@ -1,5 +1,6 @@
 /** /api/trust/* routes (main/contract/trust.ts): start, poll, cancel a trust check; download its reports. */
 import type { TrustHostService } from '../services/trust-service.js';
+import { TRUST_REGION_LIMITS } from '../contract/trust.js';
 import { json, noContent, text } from './respond.js';
 import { parse, readJson } from './validate.js';
 import { trustId, trustRunBody } from './trust-validate.js';
@@ -15,7 +16,7 @@ export function trustRoutes(svc: TrustHostService | undefined): TrustRoute[] {
   if (!svc) return [];
   const id = (c: Ctx) => parse(trustId, c.m[1], 'trust job id');
   return [
-    { re: /^\/api\/trust$/, methods: { POST: async (c) => json(await svc.start(parse(trustRunBody, await readJson(c.req), 'trust')), 202) } },
+    { re: /^\/api\/trust$/, methods: { POST: async (c) => json(await svc.start(parse(trustRunBody, await readJson(c.req, TRUST_REGION_LIMITS.bodyBytes), 'trust')), 202) } },
     { re: new RegExp(`^/api/trust/${ID}/cancel$`), methods: { POST: async (c) => json(await svc.cancel(id(c))) } },
     {
       re: new RegExp(`^/api/trust/${ID}/report\\.json$`),

@@ -8,17 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../app/server/index.js';
+import type { Page } from 'playwright-core';
 import { REPO_ROOT, SHARED_SLIDES } from '../helpers/paths.js';
-import { writeSyntheticSlide } from '../fixtures/synthetic-slide.js';
-import { SPEC } from '../trust/fixtures.js';
-import { CHROMIUM, CHROMIUM_ARGS, RENDERER_DIST, ensureRendererBuilt } from './support.js';
-
-const SKIP = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: e2e trust test skipped`;
+import { TRUST_E2E_SKIP, withTrustViewer } from './trust-support.js';
 const CMU = join(SHARED_SLIDES, 'CMU-1-Small-Region.svs');
 const SCREENSHOT = process.env.GLASSBOX_SCREENSHOTS === '1' && existsSync(CMU);
 
@@ -46,20 +40,8 @@ async function explainAt(page: Page, x: number, y: number): Promise<void> {
   await page.waitForSelector('[data-testid=explain-panel][data-state=done]', { timeout: 60_000 });
 }
 
-test('trust check from the viewer: progress, verdict, chart, curves, export, cancel', { skip: SKIP, timeout: 240_000 }, async () => {
-  ensureRendererBuilt();
-  const tmp = mkdtempSync(join(tmpdir(), 'glassbox-e2e-trust-'));
-  const slide = join(tmp, 'he.tif');
-  await writeSyntheticSlide(slide, { ...SPEC, levels: [1, 4] });
-  let server: RunningServer | null = null;
-  let browser: Browser | null = null;
-  try {
-    server = await startServer({ port: 0, staticDir: RENDERER_DIST, configDir: tmp, log: () => undefined, analysis: { cache: null } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url + '/');
+test('trust check from the viewer: progress, verdict, chart, curves, export, cancel', { skip: TRUST_E2E_SKIP, timeout: 240_000 }, async () => {
+  await withTrustViewer(async (page, server, slide) => {
     await open(page, SCREENSHOT ? CMU : slide);
     // the shipped model is selected (the first package); explain its 'stroma' map (CMU: 'cellular'), not 'background'
     await page.keyboard.press('a');
@@ -109,9 +91,5 @@ test('trust check from the viewer: progress, verdict, chart, curves, export, can
     assert.match(await page.getByTestId('trust-progress').innerText(), /Cancelled/);
     await page.getByTestId('trust-close').click();
     await panel.waitFor({ state: 'detached' });
-    assert.deepEqual(errors, []);
-  } finally {
-    await browser?.close();
-    await server?.close();
-  }
+  });
 });

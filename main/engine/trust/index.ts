@@ -11,3 +11,4 @@ export { edgeMap, engineProvider, TRUST_METHODS, type TrustMethod, type MapProvi
 export * from './report.js';
 export { sanitySvg, faithfulnessSvg } from './svg.js';
 export { reportHtml } from './html.js';
+export { regionPatches, type RegionPatches, type RegionGridOptions, type RegionPolygons } from './region.js';
