@@ -15,6 +15,13 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const root = new URL('../', import.meta.url);
 
+// `glassbox --version` answers from package.json before anything else loads (it is what scripts call most).
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
+  process.stdout.write(`glassbox ${JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).version}\n`);
+  process.exit(0);
+}
+
 /** Is dist/cli/ built from the sources as they are now? (one stat per bundled source, ~1 ms) */
 function compiledIsFresh() {
   let stamp;
@@ -51,4 +58,4 @@ if (mode === 'dist' || (mode !== 'tsx' && compiledIsFresh())) {
   register();
   ({ main } = await import('../app/cli/main.ts'));
 }
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(argv);
