@@ -102,6 +102,7 @@ export class TrustServiceImpl implements TrustHostService {
       throwIfAborted(signal, 'the trust check');
       job.started = Date.now();
       const setProgress = (base: number, total: number) => (p: TrustProgress) => {
+        if (job.dto.state !== 'running') return;
         job.dto.progress = { stage: p.stage, done: base + p.done, total, elapsed: (Date.now() - job.started) / 1000 };
       };
       setProgress(0, 1)({ stage: 'reading patches', done: 0, total: 1 });
@@ -135,10 +136,11 @@ export class TrustServiceImpl implements TrustHostService {
         if (e instanceof ExplainError && (e.code === 'BAD_INPUT' || e.code === 'UNKNOWN_TENSOR')) throw new ServiceError('BAD_REQUEST', e.message);
         throw e;
       }
-      job.dto.progress = { stage: 'done', done: total, total, elapsed: (Date.now() - job.started) / 1000 };
+      if (job.dto.state === 'running') job.dto.progress = { stage: 'done', done: total, total, elapsed: (Date.now() - job.started) / 1000 };
     };
-    job.done = this.queue.then(work).then(() => { job.dto.state = 'done'; }, (e: unknown) => {
-      if ((e as Error)?.name === 'AbortError' || job.abort.signal.aborted) { job.dto.state = 'cancelled'; job.dto.progress = { ...job.dto.progress, stage: 'cancelled' }; return; }
+    job.done = this.queue.then(work).then(() => { if (job.dto.state === 'running') job.dto.state = 'done'; }, (e: unknown) => {
+      if (job.dto.state === 'cancelled') return; // cancelled by the user: said at once, whatever the work did after
+      if ((e as Error)?.name === 'AbortError' || job.abort.signal.aborted) { this.markCancelled(job); return; }
       job.dto.state = 'failed';
       job.dto.error = { code: e instanceof ServiceError ? e.code : 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
     });
@@ -167,10 +169,21 @@ export class TrustServiceImpl implements TrustHostService {
     return this.snapshot(this.job(id));
   }
 
+  private markCancelled(j: Job): void {
+    j.dto.state = 'cancelled';
+    j.dto.progress = { ...j.dto.progress, stage: 'cancelled', elapsed: (Date.now() - j.started) / 1000 };
+  }
+
+  /**
+   * Cancel answers at once: the job is 'cancelled' from this moment (a model-session build in flight finishes in the
+   * background and its result is dropped; the next queued job waits for it).
+   */
   async cancel(id: string): Promise<TrustJobDTO> {
     const j = this.job(id);
-    if (j.dto.state === 'running') j.abort.abort();
-    await j.done;
+    if (j.dto.state === 'running') {
+      j.abort.abort();
+      this.markCancelled(j);
+    }
     return this.snapshot(j);
   }
 
@@ -188,7 +201,7 @@ export class TrustServiceImpl implements TrustHostService {
 
   private finished(id: string): Job {
     const j = this.job(id);
-    if (!j.dto.sanity && !j.dto.faithfulness) throw new ServiceError('NOT_FOUND', `trust job ${id} has no report yet (state: ${j.dto.state})`);
+    if (j.dto.state !== 'done' || (!j.dto.sanity && !j.dto.faithfulness)) throw new ServiceError('NOT_FOUND', `trust job ${id} has no report yet (state: ${j.dto.state})`);
     return j;
   }
 

@@ -89,6 +89,8 @@ test('trust check from the viewer: progress, verdict, chart, curves, export, can
     await page.getByTestId('trust-cancel').click();
     await page.waitForSelector('[data-testid=trust-panel][data-state=cancelled]', { timeout: 30_000 });
     assert.match(await page.getByTestId('trust-progress').innerText(), /Cancelled/);
+    await page.waitForTimeout(1000); // a poll answered before the cancel must not bring 'running' back
+    assert.equal(await panel.getAttribute('data-state'), 'cancelled');
     await page.getByTestId('trust-close').click();
     await panel.waitFor({ state: 'detached' });
   });

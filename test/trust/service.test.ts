@@ -84,6 +84,14 @@ test('trust routes: validate, run with progress, download the reports, cancel', 
       assert.equal(c.status, 200);
       assert.equal(c.body.state, 'cancelled');
       assert.equal((await api(`/api/trust/${start.body.id}/report.json`)).status, 404);
+      // it stays cancelled while the work in flight winds down: no progress, no report
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const g = await api<TrustJobDTO>(`/api/trust/${start.body.id}`);
+        assert.equal(g.body.state, 'cancelled');
+        assert.equal(g.body.progress.stage, 'cancelled');
+      }
+      assert.equal((await api(`/api/trust/${start.body.id}/report.json`)).status, 404);
       assert.equal((await api(`/api/trust/${start.body.id}`, { method: 'DELETE' })).status, 204);
       assert.equal((await api(`/api/trust/${start.body.id}`)).status, 404);
     });
