@@ -26,7 +26,7 @@ export async function withSlide<T>(path: string, fn: (s: CliSlide) => Promise<T>
 }
 
 /** The slide's DTO as the CLI prints it: the hosts' SlideInfoDTO without the per-host id and URL. */
-export function cliInfo(info: SlideInfoDTO): Omit<SlideInfoDTO, 'id' | 'dziUrl'> {
-  const { id: _id, dziUrl: _url, ...rest } = info;
+export function cliInfo(info: SlideInfoDTO): Omit<SlideInfoDTO, 'id' | 'dziUrl' | 'deepZoom'> {
+  const { id: _id, dziUrl: _url, deepZoom: _dz, ...rest } = info;
   return rest;
 }

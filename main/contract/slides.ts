@@ -36,6 +36,18 @@ export interface SlideInfoDTO {
   properties: Record<string, string>;
   /** Deep Zoom descriptor URL (relative) for any OpenSeadragon client */
   dziUrl: string;
+  /**
+   * The same descriptor inline (what the .dzi says), so a viewer can ask for tiles without another round trip.
+   * `tilesUrl` is relative: `<tilesUrl><level>/<col>_<row>.<format>`.
+   */
+  deepZoom: DeepZoomDTO;
+}
+
+export interface DeepZoomDTO {
+  tileSize: number;
+  overlap: number;
+  format: 'jpeg';
+  tilesUrl: string;
 }
 
 export interface OpenSlideRequest {
@@ -147,6 +159,8 @@ export const urls = {
   mpp: (id: string) => `/api/slides/${id}/mpp`, // PUT {mpp}
   /** standard Deep Zoom: powers-of-two pyramid, tile size/overlap in the .dzi */
   dzi: (id: string) => `/api/slides/${id}.dzi`,
+  /** the Deep Zoom tiles' folder: `${dziTiles(id)}<level>/<col>_<row>.<format>` */
+  dziTiles: (id: string) => `/api/slides/${id}_files/`,
   dziTile: (id: string, level: number, col: number, row: number, format = 'jpeg') =>
     `/api/slides/${id}_files/${level}/${col}_${row}.${format}`,
   /** the file's real levels (level 0 = full resolution), native tile grid */

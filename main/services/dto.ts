@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { urls, type SlideInfoDTO } from '../contract/slides.js';
 import type { Mpp, SlideProperties } from '../engine/slide/types.js';
 
-export function toSlideInfoDTO(id: string, path: string, p: SlideProperties, mpp: Mpp | null): SlideInfoDTO {
+export function toSlideInfoDTO(id: string, path: string, p: SlideProperties, mpp: Mpp | null, dz: { tileSize: number; overlap: number }): SlideInfoDTO {
   return {
     id,
     name: basename(path),
@@ -21,5 +21,6 @@ export function toSlideInfoDTO(id: string, path: string, p: SlideProperties, mpp
     warnings: [...p.warnings],
     properties: { ...p.raw },
     dziUrl: urls.dzi(id),
+    deepZoom: { tileSize: dz.tileSize, overlap: dz.overlap, format: 'jpeg', tilesUrl: urls.dziTiles(id) },
   };
 }

@@ -217,6 +217,6 @@ export class SlideServiceImpl implements SlideHostService {
   }
 
   private dto(e: Entry): SlideInfoDTO {
-    return toSlideInfoDTO(e.id, e.path, e.slide.properties, this.mpp(e.id));
+    return toSlideInfoDTO(e.id, e.path, e.slide.properties, this.mpp(e.id), e.tiler.geometry);
   }
 }

@@ -61,12 +61,20 @@ for (const make of TRANSPORTS) {
       assert.ok(info.levels.length >= 3);
       assert.deepEqual(info.mpp, { x: FIXTURE.mpp, y: FIXTURE.mpp, source: 'tiff-resolution' });
       assert.equal(info.dziUrl, urls.dzi(info.id));
+      // the inline descriptor says what the .dzi says, and its tiles URL serves the tiles
+      const xml = await (await t.fetch(info.dziUrl)).text();
+      const attr = (n: string) => new RegExp(`${n}="([^"]*)"`).exec(xml)?.[1];
+      assert.deepEqual(
+        { tileSize: String(info.deepZoom.tileSize), overlap: String(info.deepZoom.overlap), format: info.deepZoom.format, w: String(info.width), h: String(info.height) },
+        { tileSize: attr('TileSize'), overlap: attr('Overlap'), format: attr('Format'), w: attr('Width'), h: attr('Height') },
+      );
+      assert.equal(info.deepZoom.tilesUrl + '0/0_0.jpeg', urls.dziTile(info.id, 0, 0, 0));
       assert.ok(!JSON.stringify(info).includes(dirname(fixture)), 'no directory leaks into the DTO');
       // opening the same file again (another tab) gives its own id over the same slide: one DELETE never breaks the other
       const again = (await (await t.fetch(urls.slides(), post({ path: fixture }))).json()) as SlideInfoDTO;
       assert.match(again.id, SLIDE_ID_RE);
       assert.notEqual(again.id, info.id);
-      assert.deepEqual({ ...again, id: info.id, dziUrl: info.dziUrl }, info);
+      assert.deepEqual({ ...again, id: info.id, dziUrl: info.dziUrl, deepZoom: { ...again.deepZoom, tilesUrl: info.deepZoom.tilesUrl } }, info);
       assert.equal((await t.fetch(urls.slide(again.id), { method: 'DELETE' })).status, 204);
       const tile = await t.fetch(urls.dziTile(info.id, 0, 0, 0));
       assert.equal(tile.status, 200, 'the first open still serves tiles after the second one closed');

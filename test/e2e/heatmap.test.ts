@@ -230,8 +230,11 @@ test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_
       const inHeat = await colourAt(png, page, edge.x + 1.5, edge.y);
       const outHeat = await colourAt(png, page, edge.x - 1.5, edge.y);
       assert.ok(dist(inHeat, VIRIDIS_TOP) < 40 && dist(outHeat, VIRIDIS_BOTTOM) < 40, `overlay edge at x = ${edge.x} ± 1.5 px: ${inHeat} | ${outHeat}`);
+      assert.equal(await page.locator('canvas.gbx-heatmap').evaluate((c) => getComputedStyle(c).display), 'block');
       await page.getByTestId('heatmap-visible').uncheck();
       await page.waitForTimeout(200);
+      // hidden: the layer leaves the page's compositing
+      assert.equal(await page.locator('canvas.gbx-heatmap').evaluate((c) => getComputedStyle(c).display), 'none');
       const slidePng = await shot(page);
       const inSlide = await colourAt(slidePng, page, edge.x + 1.5, edge.y);
       const outSlide = await colourAt(slidePng, page, edge.x - 1.5, edge.y);

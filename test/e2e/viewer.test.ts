@@ -93,6 +93,8 @@ test('viewer end-to-end in Chromium against the HTTP host', { skip: SKIP_NO_CHRO
       assert.ok(st.stdev > 10 && st.contentFraction > 0.2, `viewer shows content: ${JSON.stringify(st)}`);
       await assert.doesNotReject(page.getByTestId('scalebar').waitFor({ state: 'visible', timeout: 5000 }));
       assert.match(await page.getByTestId('scalebar').innerText(), /^\d+(\.\d+)? (µm|mm)$/);
+      // no heatmap yet: no WebGL layer in the page (its context and per-frame compositing cost the first view time)
+      assert.equal(await page.locator('canvas.gbx-heatmap').count(), 0);
     });
 
     await t.test('CMU-1-Small-Region.svs: tiles draw at low and high zoom, µm scale bar, keyboard zoom', { skip: SKIP_NO_SLIDES }, async () => {

@@ -74,38 +74,58 @@ export interface OverlayParams {
 const MODE_INDEX = { for: 0, against: 1, signed: 2, probability: 3 } as const;
 
 export class HeatmapOverlay {
-  readonly canvas: HTMLCanvasElement;
-  private gl: WebGL2RenderingContext | null;
+  /** created with the first map (a WebGL2 context costs start-up time and a composited layer on every frame) */
+  private el: HTMLCanvasElement | null = null;
+  private gl: WebGL2RenderingContext | null = null;
   private prog: WebGLProgram | null = null;
   private grid: WebGLTexture | null = null;
   private lut: WebGLTexture | null = null;
+  private lutData: Uint8Array | null = null;
   private u: Record<string, WebGLUniformLocation | null> = {};
   private size: [number, number] = [0, 0];
+  private cssSize: [number, number, number] = [1, 1, 1];
   private affine: number[] | null = null;
   private params: OverlayParams = { mode: 'for', lo: 0, hi: 1, threshold: 0, opacity: 0.6, smooth: true, visible: true };
   private hasGrid = false;
   private scratch: Float32Array | undefined;
+  private destroyed = false;
   /** frames drawn with a grid (for tests) */
   drawn = 0;
-  readonly error: string | null = null;
+  /** why the heatmap cannot be drawn (set when the first map is shown), else null */
+  error: string | null = null;
 
-  constructor(parent: HTMLElement) {
-    this.canvas = document.createElement('canvas');
-    this.canvas.className = 'gbx-heatmap';
-    Object.assign(this.canvas.style, { position: 'absolute', left: '0', top: '0', width: '100%', height: '100%', pointerEvents: 'none' });
-    parent.appendChild(this.canvas);
-    this.gl = this.canvas.getContext('webgl2', { premultipliedAlpha: true, alpha: true, antialias: false, depth: false, stencil: false });
+  constructor(private readonly parent: HTMLElement) {}
+
+  /** the canvas, once a map has been shown (null before) */
+  get canvas(): HTMLCanvasElement | null {
+    return this.el;
+  }
+
+  /** creates the canvas and its context on first use; false (and `error` set) when WebGL2 cannot draw here */
+  private ensure(): boolean {
+    if (this.gl) return true;
+    if (this.error || this.destroyed) return false;
+    const c = document.createElement('canvas');
+    c.className = 'gbx-heatmap';
+    Object.assign(c.style, { position: 'absolute', left: '0', top: '0', width: '100%', height: '100%', pointerEvents: 'none' });
+    this.el = c;
+    this.parent.appendChild(c);
+    this.applySize();
+    this.gl = c.getContext('webgl2', { premultipliedAlpha: true, alpha: true, antialias: false, depth: false, stencil: false });
     if (!this.gl) {
-      (this as { error: string | null }).error = 'WebGL2 is not available: the heatmap cannot be drawn.';
-      return;
+      this.error = 'WebGL2 is not available: the heatmap cannot be drawn.';
+      return false;
     }
     try {
       this.init();
     } catch (e) {
-      (this as { error: string | null }).error = `The heatmap shader failed: ${(e as Error).message}`;
+      this.error = `The heatmap shader failed: ${(e as Error).message}`;
       this.gl = null;
+      return false;
     }
-    this.canvas.addEventListener('webglcontextlost', (e) => e.preventDefault());
+    c.addEventListener('webglcontextlost', (e) => e.preventDefault());
+    if (this.lutData) this.uploadLut(this.lutData);
+    return true;
   }
 
   get ok(): boolean {
@@ -151,8 +171,8 @@ export class HeatmapOverlay {
 
   /** Uploads a rows × cols grid (NaN = missing). Same size: texSubImage2D, no reallocation. */
   setGrid(map: Float32Array, rows: number, cols: number): void {
-    const gl = this.gl;
-    if (!gl) return;
+    if (!this.ensure()) return;
+    const gl = this.gl!;
     const max = gl.getParameter(gl.MAX_TEXTURE_SIZE) as number;
     if (rows > max || cols > max) throw new Error(`the map (${cols} × ${rows} cells) exceeds this GPU's texture limit of ${max}`);
     this.scratch = encodeForTexture(map, this.scratch);
@@ -170,8 +190,12 @@ export class HeatmapOverlay {
   }
 
   setLut(lut: Uint8Array): void {
-    const gl = this.gl;
-    if (!gl) return;
+    this.lutData = lut;
+    if (this.gl) this.uploadLut(lut);
+  }
+
+  private uploadLut(lut: Uint8Array): void {
+    const gl = this.gl!;
     gl.activeTexture(gl.TEXTURE1);
     gl.bindTexture(gl.TEXTURE_2D, this.lut);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, lut.length / 4, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, lut);
@@ -183,16 +207,24 @@ export class HeatmapOverlay {
 
   /** Device-pixel size of the canvas (CSS size × devicePixelRatio). */
   resize(cssW: number, cssH: number, dpr: number): void {
+    this.cssSize = [cssW, cssH, dpr];
+    this.applySize();
+  }
+
+  private applySize(): void {
+    const c = this.el;
+    if (!c) return;
+    const [cssW, cssH, dpr] = this.cssSize;
     const w = Math.max(1, Math.round(cssW * dpr));
     const h = Math.max(1, Math.round(cssH * dpr));
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w;
-      this.canvas.height = h;
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
     }
   }
 
   get deviceHeight(): number {
-    return this.canvas.height;
+    return Math.max(1, Math.round(this.cssSize[1] * this.cssSize[2]));
   }
 
   setAffine(m: number[] | null): void {
@@ -201,19 +233,23 @@ export class HeatmapOverlay {
 
   draw(): void {
     const gl = this.gl;
-    if (!gl || gl.isContextLost()) return;
-    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    const c = this.el;
+    if (!gl || !c || gl.isContextLost()) return;
+    const p = this.params;
+    // nothing to show: the layer leaves the page's compositing until there is (no clear, no frame)
+    const box = this.hasGrid && this.affine && p.visible && p.opacity > 0 ? gridDeviceBox(this.affine, this.size[0], this.size[1], c.width, c.height) : null;
+    if (!box) {
+      if (c.style.display !== 'none') c.style.display = 'none';
+      return;
+    }
+    if (c.style.display === 'none') c.style.display = '';
+    gl.viewport(0, 0, c.width, c.height);
     gl.clearColor(0, 0, 0, 0);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    const p = this.params;
-    if (!this.hasGrid || !this.affine || !p.visible || p.opacity <= 0) return;
-    // shade only the device pixels the grid covers (a full-screen quad clipped by the scissor box)
-    const box = gridDeviceBox(this.affine, this.size[0], this.size[1], this.canvas.width, this.canvas.height);
-    if (!box) return;
+    const m = this.affine!;
     gl.enable(gl.SCISSOR_TEST);
     gl.scissor(box[0], box[1], box[2], box[3]);
     gl.useProgram(this.prog);
-    const m = this.affine;
     gl.uniform3f(this.u.u_ax, m[0], m[1], m[2]);
     gl.uniform3f(this.u.u_ay, m[3], m[4], m[5]);
     gl.uniform2i(this.u.u_size, this.size[0], this.size[1]);
@@ -236,7 +272,9 @@ export class HeatmapOverlay {
       gl.deleteProgram(this.prog);
       gl.getExtension('WEBGL_lose_context')?.loseContext();
     }
-    this.canvas.remove();
+    this.el?.remove();
+    this.el = null;
     this.gl = null;
+    this.destroyed = true;
   }
 }

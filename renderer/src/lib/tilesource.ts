@@ -70,8 +70,26 @@ export function tileSourceFor(info: SlideInfoDTO, prefer: TileSourceKind = 'dzi'
       return { kind: 'native', source: new NativeTileSource(info, table) };
     } catch (e) {
       if (!(e instanceof LevelMappingError)) throw e;
-      return { kind: 'dzi', source: info.dziUrl, reason: e.message };
+      return { kind: 'dzi', source: deepZoomSource(info), reason: e.message };
     }
   }
-  return { kind: 'dzi', source: info.dziUrl };
+  return { kind: 'dzi', source: deepZoomSource(info) };
+}
+
+/**
+ * The host's Deep Zoom descriptor as OpenSeadragon's inline DZI object (what the .dzi at info.dziUrl says): the
+ * tiles are requested at once, without fetching and parsing the XML first.
+ */
+export function deepZoomSource(info: SlideInfoDTO): OpenSeadragon.TileSource {
+  const dz = info.deepZoom;
+  return {
+    Image: {
+      xmlns: 'http://schemas.microsoft.com/deepzoom/2008',
+      Url: dz.tilesUrl,
+      Format: dz.format,
+      Overlap: String(dz.overlap),
+      TileSize: String(dz.tileSize),
+      Size: { Width: String(info.width), Height: String(info.height) },
+    },
+  } as unknown as OpenSeadragon.TileSource;
 }
