@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CodecPool, SlideTiler, TileCache } from '../../main/engine/tiles/index.js';
 import { FakeSlide, crop, decode, meanAbsDiff, pattern } from './fake-slide.js';
 
-test('CodecPool: encode / decode / decodeInto / shared encode in worker threads', async () => {
+test('CodecPool: encode / decode / several tiles into a band / several tiles from a shared block to files, in worker threads', async () => {
   const pool = new CodecPool(2);
   const dir = mkdtempSync(join(tmpdir(), 'gbx-pool-'));
   try {
@@ -16,19 +16,26 @@ test('CodecPool: encode / decode / decodeInto / shared encode in worker threads'
     const back = await pool.decode(jpeg);
     assert.deepEqual([back.width, back.height], [100, 60]);
     assert.ok(meanAbsDiff(back, img) < 2);
-    // decodeInto a shared band 250 px wide at x=50, clipped to 80×40
+    // several tiles into a shared band 250 px wide in one job: the first at x=50 clipped to 80×40, the second at x=140
     const sab = new SharedArrayBuffer(250 * 40 * 3);
     const band = new Uint8Array(sab).fill(7);
-    await pool.decodeInto(jpeg, sab, 250, 50, 80, 40);
-    assert.equal(band[0], 7, 'left of the tile untouched');
-    const got = crop({ data: band, width: 250, height: 40 }, 50, 0, 80, 40);
-    assert.ok(meanAbsDiff(got, crop(back, 0, 0, 80, 40)) < 0.01);
-    assert.equal(band[(0 * 250 + 130) * 3], 7, 'right of the clip untouched');
-    // encode from a SharedArrayBuffer slot straight to a file
-    const slots = new SharedArrayBuffer(2 * 100 * 60 * 3);
-    new Uint8Array(slots, 100 * 60 * 3).set(img.data);
-    await pool.encodeSharedToFile(slots, 100 * 60 * 3, 100, 60, 90, join(dir, 't.jpeg'));
-    assert.ok(meanAbsDiff(await decode(readFileSync(join(dir, 't.jpeg'))), img) < 2.5);
+    await pool.decodeTilesInto([jpeg, jpeg], [50, 140], [80, 100], sab, 250, 40);
+    assert.equal(band[0], 7, 'left of the first tile untouched');
+    assert.ok(meanAbsDiff(crop({ data: band, width: 250, height: 40 }, 50, 0, 80, 40), crop(back, 0, 0, 80, 40)) < 0.01);
+    assert.equal(band[(0 * 250 + 130) * 3], 7, 'between the first clip and the second tile untouched');
+    assert.ok(meanAbsDiff(crop({ data: band, width: 250, height: 40 }, 140, 0, 100, 40), crop(back, 0, 0, 100, 40)) < 0.01);
+    assert.equal(band[(39 * 250 + 240) * 3], 7, 'right of the second tile untouched');
+    // tiles cut from one block of a SharedArrayBuffer (rows 200 px apart, after 5 bytes of something else), each to its file
+    const block = pattern(200, 60);
+    const slots = new SharedArrayBuffer(5 + 200 * 60 * 3 + 200 * 3); // padding: the last tile's rows are read with the full stride
+    new Uint8Array(slots, 5).set(block.data);
+    const tiles = [{ x: 0, width: 120, file: join(dir, 'a.jpeg') }, { x: 110, width: 90, file: join(dir, 'b.jpeg') }];
+    await pool.encodeTilesToFiles(slots, 5, 200, 60, tiles, 90);
+    for (const t of tiles) {
+      const got = await decode(readFileSync(t.file));
+      assert.deepEqual([got.width, got.height], [t.width, 60]);
+      assert.ok(meanAbsDiff(got, crop(block, t.x, 0, t.width, 60)) < 2.5, t.file);
+    }
     await assert.rejects(pool.decode(new Uint8Array([1, 2, 3])));
   } finally {
     await pool.close();

@@ -3,11 +3,14 @@
 // thread: chunk decodes through the one codec registry (./codec-registry.mjs), image work through ./image-codec.mjs.
 //   { id, op: 'decode', compression, bytes, params }                     -> { id, value: { data, width, height, components } }
 //   { id, op: 'encodeJpeg', raw, width, height, quality, file? }         -> { id, value: { bytes? } }
-//   { id, op: 'encodeSharedJpeg', sab, offset, width, height, quality, file }  -> { id, value: {} }
 //   { id, op: 'decodeImage', bytes }                                     -> { id, value: { raw, width, height } }
-//   { id, op: 'decodeInto', bytes, band, bandWidth, x, maxWidth, maxHeight }   -> { id, value: { width, height } }
+//   { id, op: 'decodeTilesInto', bytes, ends, xs, widths, band, bandWidth, maxHeight } -> { id, value: {} }
+//        several images (bytes[ends[i-1]..ends[i]]) into one band, each at xs[i] clipped to widths[i] × maxHeight
+//   { id, op: 'encodeTilesToFiles', sab, offset, stride, height, tiles: [{ x, width, file }], quality } -> { id, value: {} }
+//        several JPEG tiles cut from one block of rows (`stride` pixels apart) of a SharedArrayBuffer, each written to its file
 //   failure                                                              -> { id, error: { name, code, message } }
 import { parentPort } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { decode, errorToWire } from './codec-registry.mjs';
 
@@ -36,21 +39,25 @@ const ops = {
     const bytes = own(jpeg);
     return [{ bytes }, [bytes]];
   },
-  async encodeSharedJpeg(m) {
-    const { encodeRgbJpeg } = await image();
-    const px = Buffer.from(m.sab, m.offset, m.width * m.height * 3);
-    await writeFile(m.file, await encodeRgbJpeg(px, m.width, m.height, m.quality));
-    return [{}, []];
-  },
   async decodeImage(m) {
     const { decodeToRgb } = await image();
     const img = await decodeToRgb(new Uint8Array(m.bytes));
     const raw = own(img.data);
     return [{ raw, width: img.width, height: img.height }, [raw]];
   },
-  async decodeInto(m) {
+  async decodeTilesInto(m) {
     const { decodeIntoBand } = await image();
-    return [await decodeIntoBand(new Uint8Array(m.bytes), m.band, m.bandWidth, m.x, m.maxWidth, m.maxHeight), []];
+    const all = new Uint8Array(m.bytes);
+    for (let i = 0, start = 0; i < m.xs.length; start = m.ends[i++]) {
+      await decodeIntoBand(all.subarray(start, m.ends[i]), m.band, m.bandWidth, m.xs[i], m.widths[i], m.maxHeight);
+    }
+    return [{}, []];
+  },
+  async encodeTilesToFiles(m) {
+    const { encodeRgbJpegStrided } = await image();
+    // small files written synchronously: one syscall each here instead of three trips through libuv's threads
+    for (const t of m.tiles) encodeRgbJpegStrided(m.sab, m.offset + t.x * 3, m.stride, t.width, m.height, m.quality, (jpeg) => writeFileSync(t.file, jpeg));
+    return [{}, []];
   },
 };
 

@@ -16,11 +16,6 @@ export class CodecPool extends CodecPoolHandle {
     await this.pool.run({ op: 'encodeJpeg', raw: buf, width, height, quality, file }, { transfer: [buf], signal });
   }
 
-  /** Encodes the RGB pixels at `offset` of a SharedArrayBuffer as JPEG into `file` (keep them unchanged until this resolves). */
-  async encodeSharedToFile(sab: SharedArrayBuffer, offset: number, width: number, height: number, quality: number, file: string, signal?: AbortSignal): Promise<void> {
-    await this.pool.run({ op: 'encodeSharedJpeg', sab, offset, width, height, quality, file }, { signal });
-  }
-
   /** Encodes RGB pixels as JPEG (the pixels are copied; the caller keeps its buffer). */
   async encode(raw: Uint8Array, width: number, height: number, quality: number, signal?: AbortSignal): Promise<Uint8Array> {
     const buf = new Uint8Array(raw).buffer;
@@ -36,14 +31,27 @@ export class CodecPool extends CodecPoolHandle {
   }
 
   /**
-   * Decodes a JPEG tile into `band` (a SharedArrayBuffer of rows `bandWidth` RGB pixels wide), at column
-   * `x`, clipped to maxWidth × maxHeight. No copy back to this thread.
+   * Decodes several JPEG tiles into `band` (a SharedArrayBuffer of rows `bandWidth` RGB pixels wide) in one round
+   * trip, with no copy back to this thread: tile i is `jpegs[i]`, placed at column `xs[i]`, clipped to widths[i] × maxHeight.
    */
-  async decodeInto(jpeg: Uint8Array, band: SharedArrayBuffer, bandWidth: number, x: number, maxWidth: number, maxHeight: number, signal?: AbortSignal): Promise<void> {
-    const copy = new Uint8Array(jpeg).buffer;
-    await this.pool.run({ op: 'decodeInto', bytes: copy, band, bandWidth, x, maxWidth, maxHeight }, { transfer: [copy], signal });
+  async decodeTilesInto(jpegs: Uint8Array[], xs: number[], widths: number[], band: SharedArrayBuffer, bandWidth: number, maxHeight: number, signal?: AbortSignal): Promise<void> {
+    const ends: number[] = [];
+    let n = 0;
+    for (const j of jpegs) ends.push((n += j.byteLength));
+    const all = new Uint8Array(n);
+    for (let i = 0; i < jpegs.length; i++) all.set(jpegs[i], i === 0 ? 0 : ends[i - 1]);
+    await this.pool.run({ op: 'decodeTilesInto', bytes: all.buffer, ends, xs, widths, band, bandWidth, maxHeight }, { transfer: [all.buffer], signal });
   }
 
+  /**
+   * Encodes several tiles of one block of `sab` (rows `stride` pixels apart from byte `offset`, `height` rows) as
+   * JPEG (libjpeg-turbo), tile i from column tiles[i].x, tiles[i].width wide, into tiles[i].file. Rows are read with
+   * the full stride: `stride · height` pixels from each tile's first pixel must lie inside `sab` (pad after the block).
+   * Keep the block unchanged until this resolves.
+   */
+  async encodeTilesToFiles(sab: SharedArrayBuffer, offset: number, stride: number, height: number, tiles: { x: number; width: number; file: string }[], quality: number, signal?: AbortSignal): Promise<void> {
+    await this.pool.run({ op: 'encodeTilesToFiles', sab, offset, stride, height, tiles, quality }, { signal });
+  }
 }
 
 /** An ArrayBuffer holding exactly these bytes that may be transferred (copies when it is a view into something larger). */

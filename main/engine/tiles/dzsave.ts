@@ -37,10 +37,16 @@ export const MAX_DZSAVE_TILE_SIZE = 4096;
 /** Upper bound on the shared pixel buffer of the encode queue; fewer tiles are queued when tiles are big. */
 export const ENCODE_BUFFER_BUDGET = 64 * 1024 * 1024;
 
-/** Encode slots for tiles of side `tileSize + 2·overlap`: the requested count, cut to the byte budget (at least one). */
-export function encodeSlots(requested: number, tileSize: number, overlap: number, budget = ENCODE_BUFFER_BUDGET): { slots: number; slotBytes: number; bytes: number } {
+/** Tiles of one tile row that one encode job takes (their block of pixels is one slot): fewer worker round trips. */
+export const TILES_PER_JOB = 8;
+
+/**
+ * Encode slots for blocks of `tilesPerSlot` adjacent tiles of side `tileSize + 2·overlap`: the requested count, cut
+ * to the byte budget (at least one).
+ */
+export function encodeSlots(requested: number, tileSize: number, overlap: number, budget = ENCODE_BUFFER_BUDGET, tilesPerSlot = 1): { slots: number; slotBytes: number; bytes: number } {
   const side = tileSize + 2 * overlap;
-  const slotBytes = side * side * 3;
+  const slotBytes = side * (tilesPerSlot * tileSize + 2 * overlap) * 3;
   const slots = Math.max(1, Math.min(Math.max(1, Math.floor(requested)), Math.floor(budget / slotBytes)));
   return { slots, slotBytes, bytes: slots * slotBytes };
 }
@@ -71,8 +77,9 @@ export interface DzSaveResult {
 }
 
 /**
- * Bounded queue of tile encodes. Each job gets a slot of one SharedArrayBuffer for its pixels, so tiles
- * cost no allocation (and no fresh pages) here and no copy to the worker.
+ * Bounded queue of tile encodes. Each job (a block of adjacent tiles) gets a slot of one SharedArrayBuffer for its
+ * pixels, so tiles cost no allocation (and no fresh pages) here and no copy to the worker. `pad` bytes after the
+ * last slot let the encoder read a tile's rows with the block's stride up to the block's end.
  */
 class EncodeQueue {
   private readonly running = new Set<Promise<void>>();
@@ -86,13 +93,14 @@ class EncodeQueue {
     readonly slotBytes: number,
     private readonly total: number,
     private readonly onProgress?: (done: number, total: number) => void,
+    pad = 0,
   ) {
-    this.sab = new SharedArrayBuffer(max * slotBytes);
+    this.sab = new SharedArrayBuffer(max * slotBytes + pad);
     for (let i = 0; i < max; i++) this.free.push(i);
   }
 
-  /** Waits for a free slot, lets `fill` write the pixels into it, then runs `job(offset)` in the background. */
-  async add(fill: (slot: Buffer) => void, job: (offset: number) => Promise<void>): Promise<void> {
+  /** Waits for a free slot, lets `fill` write the pixels into it, then runs `job(offset)` (`tiles` tiles) in the background. */
+  async add(tiles: number, fill: (slot: Buffer) => void, job: (offset: number) => Promise<void>): Promise<void> {
     if (this.failure) throw this.failure;
     while (this.free.length === 0) await Promise.race(this.running);
     if (this.failure) throw this.failure;
@@ -101,7 +109,7 @@ class EncodeQueue {
     fill(Buffer.from(this.sab, offset, this.slotBytes));
     const p: Promise<void> = job(offset)
       .then(() => {
-        this.done++;
+        this.done += tiles;
         this.onProgress?.(this.done, this.total);
       })
       .catch((e) => {
@@ -124,6 +132,8 @@ interface Ctx {
   g: DeepZoomGeometry;
   filesDir: string;
   quality: number;
+  /** tiles per encode job (one slot) */
+  perJob: number;
   queue: EncodeQueue;
   pool: CodecPool;
   signal?: AbortSignal;
@@ -208,18 +218,28 @@ class LevelWriter {
         return;
       }
       throwIfAborted(this.ctx.signal, 'dzi export');
-      for (let c = 0; c < L.cols; c++) {
-        const rect = g.tileRect(this.level, c, r);
-        const src = asBuffer(this.buf);
-        const tb = rect.w * 3;
-        const so0 = (rect.y - this.y0) * this.rowBytes + rect.x * 3;
-        const file = join(this.ctx.filesDir, String(this.level), `${c}_${r}.jpeg`);
-        const { queue, pool, quality } = this.ctx;
+      const { queue, pool, quality, perJob } = this.ctx;
+      const src = asBuffer(this.buf);
+      const dir = join(this.ctx.filesDir, String(this.level));
+      for (let c0 = 0; c0 < L.cols; c0 += perJob) {
+        // a block of adjacent tiles (they share their overlap columns): one slot, one job
+        const c1 = Math.min(L.cols, c0 + perJob);
+        const first = g.tileRect(this.level, c0, r);
+        const last = g.tileRect(this.level, c1 - 1, r);
+        const { x: bx, y, h } = first;
+        const bb = (last.x + last.w - bx) * 3;
+        const tiles: { x: number; width: number; file: string }[] = [];
+        for (let c = c0; c < c1; c++) {
+          const rect = g.tileRect(this.level, c, r);
+          tiles.push({ x: rect.x - bx, width: rect.w, file: join(dir, `${c}_${r}.jpeg`) });
+        }
+        const so0 = (y - this.y0) * this.rowBytes + bx * 3;
         await queue.add(
+          tiles.length,
           (slot) => {
-            for (let y = 0, so = so0; y < rect.h; y++, so += this.rowBytes) src.copy(slot, y * tb, so, so + tb);
+            for (let i = 0, so = so0; i < h; i++, so += this.rowBytes) src.copy(slot, i * bb, so, so + bb);
           },
-          (offset) => pool.encodeSharedToFile(queue.sab, offset, rect.w, rect.h, quality, file),
+          (offset) => pool.encodeTilesToFiles(queue.sab, offset, bb / 3, h, tiles, quality),
         );
       }
       this.nextTileRow++;
@@ -256,9 +276,13 @@ export async function dzsave(slide: Slide, outDir: string, name: string, opts: D
   const total = g.levels.reduce((s, l) => s + l.cols * l.rows, 0);
   const pool = new CodecPool(opts.workers ?? availableParallelism());
   try {
-    const { slots, slotBytes } = encodeSlots(opts.concurrency ?? 4 * pool.size, g.tileSize, g.overlap);
-    const queue = new EncodeQueue(slots, slotBytes, total, opts.onProgress);
-    const ctx: Ctx = { g, filesDir, quality, queue, pool, signal: opts.signal };
+    const requested = opts.concurrency ?? 4 * pool.size;
+    const side = g.tileSize + 2 * g.overlap;
+    // blocks of tiles per job while the slots still fit the budget (big tiles: one tile a job)
+    const perJob = Math.max(1, Math.min(TILES_PER_JOB, g.levels[g.maxLevel].cols, Math.floor(ENCODE_BUFFER_BUDGET / (requested * side * side * 3))));
+    const { slots, slotBytes } = encodeSlots(requested, g.tileSize, g.overlap, ENCODE_BUFFER_BUDGET, perJob);
+    const queue = new EncodeQueue(slots, slotBytes, total, opts.onProgress, (perJob * g.tileSize + 2 * g.overlap) * 3);
+    const ctx: Ctx = { g, filesDir, quality, perJob, queue, pool, signal: opts.signal };
 
     let writer: LevelWriter | null = null;
     for (let l = 0; l <= g.maxLevel; l++) writer = new LevelWriter(ctx, l, writer);
@@ -277,20 +301,34 @@ export async function dzsave(slide: Slide, outDir: string, name: string, opts: D
       const sab = bands[(bandNo++) & 1]; // two bands, reused: one is read while the other is pushed
       const band = { data: new Uint8Array(sab, 0, p.width * h * 3), width: p.width, height: h };
       const row = y / bandH;
-      await Promise.all(
-        Array.from({ length: cols }, async (_, c) => {
-          const x = c * L0.tileWidth;
-          const w = Math.min(L0.tileWidth, p.width - x);
-          const enc = await slide.readEncodedTile(0, c, row, opts.signal);
-          if (enc && enc.width >= w && enc.height >= h) return pool.decodeInto(enc.bytes, sab, p.width, x, w, h);
+      const encs = await Promise.all(Array.from({ length: cols }, (_, c) => slide.readEncodedTile(0, c, row, opts.signal)));
+      // whole tiles decode straight into the band, several per worker job (one round trip per job)
+      const batch: { jpegs: Uint8Array[]; xs: number[]; widths: number[] } = { jpegs: [], xs: [], widths: [] };
+      const jobs: Promise<void>[] = [];
+      const perJob = Math.max(1, Math.ceil(cols / (2 * pool.size)));
+      for (let c = 0; c < cols; c++) {
+        const x = c * L0.tileWidth;
+        const w = Math.min(L0.tileWidth, p.width - x);
+        const enc = encs[c];
+        if (enc && enc.width >= w && enc.height >= h) {
+          batch.jpegs.push(enc.bytes);
+          batch.xs.push(x);
+          batch.widths.push(w);
+          if (batch.jpegs.length < perJob && c < cols - 1) continue;
+          jobs.push(pool.decodeTilesInto(batch.jpegs.splice(0), batch.xs.splice(0), batch.widths.splice(0), sab, p.width, h, opts.signal));
+          continue;
+        }
+        jobs.push((async () => {
           const tile = enc ? await pool.decode(enc.bytes) : await slide.readTile(0, c, row, opts.signal);
           if (tile.width < w || tile.height < h) {
             // a short tile: white outside it (OpenSlide convention)
             for (let r = 0; r < h; r++) band.data.fill(255, (r * p.width + x) * 3, (r * p.width + x + w) * 3);
           }
           blit(tile, 0, 0, band, x, 0, Math.min(w, tile.width), Math.min(h, tile.height));
-        }),
-      );
+        })());
+      }
+      if (batch.jpegs.length > 0) jobs.push(pool.decodeTilesInto(batch.jpegs, batch.xs, batch.widths, sab, p.width, h, opts.signal));
+      await Promise.all(jobs);
       return band;
     };
     let next = read(0);
