@@ -58,28 +58,53 @@ async function readLevelRect(
   path: string, l: LevelSource, level: number, lx: number, ly: number, w: number, h: number,
   cache: CacheNamespace, signal?: AbortSignal,
 ): Promise<RgbImage> {
+  const what = `${path}: readRegion`;
+  const out = await assembleLevelRect(l, lx, ly, w, h, (c, r) =>
+    // a shared load: one caller's abort ends only its own wait; the read stops once no caller waits for it
+    cache.load(`${level}/${c}/${r}`, (sig) => l.readTile(c, r, sig), signal).catch((e: unknown) => {
+      throwIfAborted(signal, what); // this caller aborted: SlideError ABORTED as before
+      throw e;
+    }), { signal, what });
+  throwIfAborted(signal, what);
+  return out;
+}
+
+/** a level's size and tile grid */
+export interface TileGrid {
+  width: number;
+  height: number;
+  tileWidth: number;
+  tileHeight: number;
+}
+
+/**
+ * The one tile assembly of the engine: the level-coordinate rectangle (lx, ly, w, h) of a tiled level, from its tiles
+ * (`tile(col, row)` gives the decoded tile: full grid size, or shorter at the level's edges). White (255) outside
+ * the level and wherever a tile has no pixels. At most `parallel` tiles are loaded at once (default 8).
+ */
+export async function assembleLevelRect(
+  grid: TileGrid, lx: number, ly: number, w: number, h: number,
+  tile: (col: number, row: number) => Promise<RgbImage>,
+  opts: { parallel?: number; signal?: AbortSignal; what?: string } = {},
+): Promise<RgbImage> {
   const out = new Uint8Array(w * h * 3).fill(255);
   const x0 = Math.max(lx, 0), y0 = Math.max(ly, 0);
-  const x1 = Math.min(lx + w, l.width), y1 = Math.min(ly + h, l.height);
+  const x1 = Math.min(lx + w, grid.width), y1 = Math.min(ly + h, grid.height);
   if (x0 >= x1 || y0 >= y1) return { data: out, width: w, height: h };
-  const c0 = Math.floor(x0 / l.tileWidth), c1 = Math.floor((x1 - 1) / l.tileWidth);
-  const r0 = Math.floor(y0 / l.tileHeight), r1 = Math.floor((y1 - 1) / l.tileHeight);
+  const c0 = Math.floor(x0 / grid.tileWidth), c1 = Math.floor((x1 - 1) / grid.tileWidth);
+  const r0 = Math.floor(y0 / grid.tileHeight), r1 = Math.floor((y1 - 1) / grid.tileHeight);
   const jobs: Array<[number, number]> = [];
   for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) jobs.push([c, r]);
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
       const [c, r] = jobs[next++];
-      throwIfAborted(signal, `${path}: readRegion`);
-      // a shared load: one caller's abort ends only its own wait; the read stops once no caller waits for it
-      const t = await cache.load(`${level}/${c}/${r}`, (sig) => l.readTile(c, r, sig), signal).catch((e: unknown) => {
-        throwIfAborted(signal, `${path}: readRegion`); // this caller aborted: SlideError ABORTED as before
-        throw e;
-      });
+      throwIfAborted(opts.signal, opts.what ?? 'region read');
+      const t = await tile(c, r);
       // intersection of this tile with the region, in level coordinates
-      const tx = c * l.tileWidth, ty = r * l.tileHeight;
+      const tx = c * grid.tileWidth, ty = r * grid.tileHeight;
       const ix0 = Math.max(x0, tx), iy0 = Math.max(y0, ty);
-      const ix1 = Math.min(x1, tx + t.width), iy1 = Math.min(y1, ty + t.height);
+      const ix1 = Math.min(x1, tx + Math.min(t.width, grid.tileWidth)), iy1 = Math.min(y1, ty + Math.min(t.height, grid.tileHeight));
       if (ix0 >= ix1) continue;
       const rowBytes = (ix1 - ix0) * 3;
       for (let yy = iy0; yy < iy1; yy++) {
@@ -88,7 +113,6 @@ async function readLevelRect(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, worker));
-  throwIfAborted(signal, `${path}: readRegion`);
+  await Promise.all(Array.from({ length: Math.min(opts.parallel ?? PARALLEL, jobs.length) }, worker));
   return { data: out, width: w, height: h };
 }
