@@ -27,6 +27,7 @@ test('webPreferences: isolated, sandboxed, no node, web security on, our preload
   assert.equal(w.allowRunningInsecureContent, false);
   assert.equal(w.webviewTag, false);
   assert.equal(w.preload, '/x/preload.cjs');
+  assert.equal(w.v8CacheOptions, 'bypassHeatCheck', 'the bundle\'s compiled code is cached from the first start');
   assert.deepEqual(mainWindowOptions('/x/preload.cjs').webPreferences, w);
 });
 
