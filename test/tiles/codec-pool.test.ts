@@ -16,25 +16,28 @@ test('CodecPool: encode / decode / several tiles into a band / several tiles fro
     const back = await pool.decode(jpeg);
     assert.deepEqual([back.width, back.height], [100, 60]);
     assert.ok(meanAbsDiff(back, img) < 2);
-    // several tiles into a shared band 250 px wide in one job: the first at x=50 clipped to 80×40, the second at x=140
-    const sab = new SharedArrayBuffer(250 * 40 * 3);
-    const band = new Uint8Array(sab).fill(7);
-    await pool.decodeTilesInto([jpeg, jpeg], [50, 140], [80, 100], sab, 250, 40);
-    assert.equal(band[0], 7, 'left of the first tile untouched');
-    assert.ok(meanAbsDiff(crop({ data: band, width: 250, height: 40 }, 50, 0, 80, 40), crop(back, 0, 0, 80, 40)) < 0.01);
-    assert.equal(band[(0 * 250 + 130) * 3], 7, 'between the first clip and the second tile untouched');
-    assert.ok(meanAbsDiff(crop({ data: band, width: 250, height: 40 }, 140, 0, 100, 40), crop(back, 0, 0, 100, 40)) < 0.01);
-    assert.equal(band[(39 * 250 + 240) * 3], 7, 'right of the second tile untouched');
-    // tiles cut from one block of a SharedArrayBuffer (rows 200 px apart, after 5 bytes of something else), each to its file
-    const block = pattern(200, 60);
-    const slots = new SharedArrayBuffer(5 + 200 * 60 * 3 + 200 * 3); // padding: the last tile's rows are read with the full stride
-    new Uint8Array(slots, 5).set(block.data);
+    // a run of adjacent tiles in one job, side by side: the first at x=0 clipped to 80×40, the second at x=80 (100 wide)
+    const reuse = new ArrayBuffer(180 * 40 * 3 + 7);
+    const run = await pool.decodeTiles([jpeg, jpeg], [50, 130], [80, 100], 40, reuse);
+    assert.equal(run.width, 180);
+    assert.equal(run.pixels.byteLength, 180 * 40 * 3);
+    assert.equal(run.pixels.buffer.byteLength, 180 * 40 * 3 + 7, 'decoded into the buffer given');
+    assert.equal(reuse.byteLength, 0, 'which moved to the worker');
+    const side = { data: run.pixels, width: 180, height: 40 };
+    assert.ok(meanAbsDiff(crop(side, 0, 0, 80, 40), crop(back, 0, 0, 80, 40)) < 0.01);
+    assert.ok(meanAbsDiff(crop(side, 80, 0, 100, 40), crop(back, 0, 0, 100, 40)) < 0.01);
+    // tiles cut from one block of rows 200 px apart, each to its file; the block comes back
+    const blockImg = pattern(200, 60);
+    const block = new ArrayBuffer(200 * 60 * 3 + 200 * 3); // padding: the second tile's rows are read with the full stride
+    new Uint8Array(block).set(blockImg.data);
     const tiles = [{ x: 0, width: 120, file: join(dir, 'a.jpeg') }, { x: 110, width: 90, file: join(dir, 'b.jpeg') }];
-    await pool.encodeTilesToFiles(slots, 5, 200, 60, tiles, 90);
+    const returned = await pool.encodeTilesToFiles(block, 200, 60, tiles, 90);
+    assert.equal(block.byteLength, 0, 'the block moved to the worker');
+    assert.equal(returned.byteLength, 200 * 60 * 3 + 200 * 3, 'and came back whole');
     for (const t of tiles) {
       const got = await decode(readFileSync(t.file));
       assert.deepEqual([got.width, got.height], [t.width, 60]);
-      assert.ok(meanAbsDiff(got, crop(block, t.x, 0, t.width, 60)) < 2.5, t.file);
+      assert.ok(meanAbsDiff(got, crop(blockImg, t.x, 0, t.width, 60)) < 2.5, t.file);
     }
     await assert.rejects(pool.decode(new Uint8Array([1, 2, 3])));
   } finally {

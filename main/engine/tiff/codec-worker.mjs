@@ -4,10 +4,10 @@
 //   { id, op: 'decode', compression, bytes, params }                     -> { id, value: { data, width, height, components } }
 //   { id, op: 'encodeJpeg', raw, width, height, quality, file? }         -> { id, value: { bytes? } }
 //   { id, op: 'decodeImage', bytes }                                     -> { id, value: { raw, width, height } }
-//   { id, op: 'decodeTilesInto', bytes, ends, xs, widths, band, bandWidth, maxHeight } -> { id, value: {} }
-//        several images (bytes[ends[i-1]..ends[i]]) into one band, each at xs[i] clipped to widths[i] × maxHeight
-//   { id, op: 'encodeTilesToFiles', sab, offset, stride, height, tiles: [{ x, width, file }], quality } -> { id, value: {} }
-//        several JPEG tiles cut from one block of rows (`stride` pixels apart) of a SharedArrayBuffer, each written to its file
+//   { id, op: 'decodeTiles', bytes, ends, xs, widths, width, height, out }  -> { id, value: { out } }
+//        several images (bytes[ends[i-1]..ends[i]]) side by side into `out` (rows `width` px), each at xs[i] clipped to widths[i] × height
+//   { id, op: 'encodeTilesToFiles', block, stride, height, tiles: [{ x, width, file }], quality } -> { id, value: { block } }
+//        several JPEG tiles cut from one block of rows (`stride` pixels apart), each written to its file; the block goes back
 //   failure                                                              -> { id, error: { name, code, message } }
 import { parentPort } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
@@ -45,19 +45,19 @@ const ops = {
     const raw = own(img.data);
     return [{ raw, width: img.width, height: img.height }, [raw]];
   },
-  async decodeTilesInto(m) {
+  async decodeTiles(m) {
     const { decodeIntoBand } = await image();
     const all = new Uint8Array(m.bytes);
     for (let i = 0, start = 0; i < m.xs.length; start = m.ends[i++]) {
-      await decodeIntoBand(all.subarray(start, m.ends[i]), m.band, m.bandWidth, m.xs[i], m.widths[i], m.maxHeight);
+      await decodeIntoBand(all.subarray(start, m.ends[i]), m.out, m.width, m.xs[i], m.widths[i], m.height);
     }
-    return [{}, []];
+    return [{ out: m.out }, [m.out]];
   },
   async encodeTilesToFiles(m) {
     const { encodeRgbJpegStrided } = await image();
     // small files written synchronously: one syscall each here instead of three trips through libuv's threads
-    for (const t of m.tiles) encodeRgbJpegStrided(m.sab, m.offset + t.x * 3, m.stride, t.width, m.height, m.quality, (jpeg) => writeFileSync(t.file, jpeg));
-    return [{}, []];
+    for (const t of m.tiles) encodeRgbJpegStrided(m.block, t.x * 3, m.stride, t.width, m.height, m.quality, (jpeg) => writeFileSync(t.file, jpeg));
+    return [{ block: m.block }, [m.block]];
   },
 };
 

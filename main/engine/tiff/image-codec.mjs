@@ -34,7 +34,7 @@ export async function decodeToRgb(bytes) {
 }
 
 /**
- * Decodes an image into `band` (a SharedArrayBuffer of rows `bandWidth` RGB pixels wide) at column `x`,
+ * Decodes an image into `band` (an ArrayBuffer or SharedArrayBuffer of rows `bandWidth` RGB pixels wide) at column `x`,
  * clipped to maxWidth × maxHeight; returns the decoded size.
  */
 export async function decodeIntoBand(bytes, band, bandWidth, x, maxWidth, maxHeight) {
@@ -49,14 +49,14 @@ export async function decodeIntoBand(bytes, band, bandWidth, x, maxWidth, maxHei
 }
 
 /**
- * Encodes the width × height RGB block starting at byte `offset` of `sab` (rows `stride` pixels apart) as baseline
- * JPEG (4:2:0) and hands the bytes to `sink` before the next encode reuses them. The block's rows are read with the
- * full stride, so `stride · height` pixels from `offset` must lie inside `sab`.
+ * Encodes the width × height RGB block starting at byte `offset` of `buf` (an ArrayBuffer or SharedArrayBuffer,
+ * rows `stride` pixels apart) as baseline JPEG (4:2:0) and hands the bytes to `sink` before the next encode reuses
+ * them. The block's rows are read with the full stride, so `stride · height` pixels from `offset` must lie inside `buf`.
  */
-export function encodeRgbJpegStrided(sab, offset, stride, width, height, quality, sink) {
+export function encodeRgbJpegStrided(buf, offset, stride, width, height, quality, sink) {
   const t = jpegTurbo();
   const need = t.bufferSize({ width, height, subsampling: t.SAMP_420 });
   if (!turboOut || turboOut.length < need) turboOut = Buffer.allocUnsafe(need);
-  const src = Buffer.from(sab, offset, stride * height * 3);
+  const src = Buffer.from(buf, offset, stride * height * 3);
   sink(t.compressSync(src, turboOut, { format: t.FORMAT_RGB, width, height, stride, quality, subsampling: t.SAMP_420 }));
 }

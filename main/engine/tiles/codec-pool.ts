@@ -31,26 +31,35 @@ export class CodecPool extends CodecPoolHandle {
   }
 
   /**
-   * Decodes several JPEG tiles into `band` (a SharedArrayBuffer of rows `bandWidth` RGB pixels wide) in one round
-   * trip, with no copy back to this thread: tile i is `jpegs[i]`, placed at column `xs[i]`, clipped to widths[i] × maxHeight.
+   * Decodes a run of adjacent JPEG tiles in one round trip: tile i is `jpegs[i]`, at column `xs[i]` (ascending, each
+   * starting where the one before ends), clipped to widths[i] × height. Resolves with their pixels side by side:
+   * `width` (= the run's width) × `height` RGB, in `reuse` when it is big enough (it is moved to the worker).
    */
-  async decodeTilesInto(jpegs: Uint8Array[], xs: number[], widths: number[], band: SharedArrayBuffer, bandWidth: number, maxHeight: number, signal?: AbortSignal): Promise<void> {
+  async decodeTiles(jpegs: Uint8Array[], xs: number[], widths: number[], height: number, reuse?: ArrayBuffer, signal?: AbortSignal): Promise<{ pixels: Uint8Array; width: number }> {
     const ends: number[] = [];
     let n = 0;
     for (const j of jpegs) ends.push((n += j.byteLength));
     const all = new Uint8Array(n);
     for (let i = 0; i < jpegs.length; i++) all.set(jpegs[i], i === 0 ? 0 : ends[i - 1]);
-    await this.pool.run({ op: 'decodeTilesInto', bytes: all.buffer, ends, xs, widths, band, bandWidth, maxHeight }, { transfer: [all.buffer], signal });
+    const width = xs[xs.length - 1] + widths[widths.length - 1] - xs[0];
+    const bytes = width * height * 3;
+    const out = reuse && reuse.byteLength >= bytes ? reuse : new ArrayBuffer(bytes);
+    const r = await this.pool.run<{ out: ArrayBuffer }>(
+      { op: 'decodeTiles', bytes: all.buffer, ends, xs: xs.map((x) => x - xs[0]), widths, width, height, out },
+      { transfer: [all.buffer, out], signal },
+    );
+    return { pixels: new Uint8Array(r.out, 0, bytes), width };
   }
 
   /**
-   * Encodes several tiles of one block of `sab` (rows `stride` pixels apart from byte `offset`, `height` rows) as
-   * JPEG (libjpeg-turbo), tile i from column tiles[i].x, tiles[i].width wide, into tiles[i].file. Rows are read with
-   * the full stride: `stride · height` pixels from each tile's first pixel must lie inside `sab` (pad after the block).
-   * Keep the block unchanged until this resolves.
+   * Encodes several tiles of one block of pixels (rows `stride` pixels apart, `height` rows, from the start of `block`)
+   * as JPEG (libjpeg-turbo), tile i from column tiles[i].x, tiles[i].width wide, into tiles[i].file. Rows are read
+   * with the full stride: `stride · height` pixels from each tile's first pixel must lie inside `block` (pad after
+   * the rows). `block` is moved to the worker; resolves with it back.
    */
-  async encodeTilesToFiles(sab: SharedArrayBuffer, offset: number, stride: number, height: number, tiles: { x: number; width: number; file: string }[], quality: number, signal?: AbortSignal): Promise<void> {
-    await this.pool.run({ op: 'encodeTilesToFiles', sab, offset, stride, height, tiles, quality }, { signal });
+  async encodeTilesToFiles(block: ArrayBuffer, stride: number, height: number, tiles: { x: number; width: number; file: string }[], quality: number, signal?: AbortSignal): Promise<ArrayBuffer> {
+    const r = await this.pool.run<{ block: ArrayBuffer }>({ op: 'encodeTilesToFiles', block, stride, height, tiles, quality }, { transfer: [block], signal });
+    return r.block;
   }
 }
 

@@ -77,48 +77,48 @@ export interface DzSaveResult {
 }
 
 /**
- * Bounded queue of tile encodes. Each job (a block of adjacent tiles) gets a slot of one SharedArrayBuffer for its
- * pixels, so tiles cost no allocation (and no fresh pages) here and no copy to the worker. `pad` bytes after the
- * last slot let the encoder read a tile's rows with the block's stride up to the block's end.
+ * Bounded queue of tile encodes. Each job (a block of adjacent tiles) gets a slot: an ArrayBuffer moved to the
+ * worker and back with the reply, so blocks cost no allocation (and no fresh pages) after the first round and no
+ * copy to the worker. Not a SharedArrayBuffer: V8 copies rows into shared memory ~5× slower than into plain memory.
+ * A slot lost with a failed job is replaced. `pad` bytes after each slot let the encoder read a tile's rows with the
+ * block's stride up to the block's end.
  */
 class EncodeQueue {
   private readonly running = new Set<Promise<void>>();
-  private readonly free: number[] = [];
+  private readonly free: ArrayBuffer[] = [];
+  private made = 0;
   private failure: unknown = null;
-  readonly sab: SharedArrayBuffer;
   done = 0;
 
   constructor(
     private readonly max: number,
-    readonly slotBytes: number,
+    private readonly slotBytes: number,
     private readonly total: number,
     private readonly onProgress?: (done: number, total: number) => void,
-    pad = 0,
-  ) {
-    this.sab = new SharedArrayBuffer(max * slotBytes + pad);
-    for (let i = 0; i < max; i++) this.free.push(i);
-  }
+  ) {}
 
-  /** Waits for a free slot, lets `fill` write the pixels into it, then runs `job(offset)` (`tiles` tiles) in the background. */
-  async add(tiles: number, fill: (slot: Buffer) => void, job: (offset: number) => Promise<void>): Promise<void> {
+  /** Waits for a free slot, lets `fill` write the pixels into it, then runs `job(slot)` (`tiles` tiles; it resolves with the slot back) in the background. */
+  async add(tiles: number, fill: (slot: Buffer) => void, job: (slot: ArrayBuffer) => Promise<ArrayBuffer>): Promise<void> {
     if (this.failure) throw this.failure;
-    while (this.free.length === 0) await Promise.race(this.running);
+    while (this.free.length === 0 && this.made >= this.max) await Promise.race(this.running);
     if (this.failure) throw this.failure;
-    const slot = this.free.pop()!;
-    const offset = slot * this.slotBytes;
-    fill(Buffer.from(this.sab, offset, this.slotBytes));
-    const p: Promise<void> = job(offset)
-      .then(() => {
+    let slot = this.free.pop();
+    if (!slot) {
+      slot = new ArrayBuffer(this.slotBytes);
+      this.made++;
+    }
+    fill(Buffer.from(slot));
+    const p: Promise<void> = job(slot)
+      .then((back) => {
+        this.free.push(back);
         this.done += tiles;
         this.onProgress?.(this.done, this.total);
       })
       .catch((e) => {
+        this.made--; // the slot went with the job
         this.failure ??= e;
       })
-      .finally(() => {
-        this.running.delete(p);
-        this.free.push(slot);
-      });
+      .finally(() => this.running.delete(p));
     this.running.add(p);
   }
 
@@ -239,7 +239,7 @@ class LevelWriter {
           (slot) => {
             for (let i = 0, so = so0; i < h; i++, so += this.rowBytes) src.copy(slot, i * bb, so, so + bb);
           },
-          (offset) => pool.encodeTilesToFiles(queue.sab, offset, bb / 3, h, tiles, quality),
+          (slot) => pool.encodeTilesToFiles(slot, bb / 3, h, tiles, quality),
         );
       }
       this.nextTileRow++;
@@ -281,7 +281,7 @@ export async function dzsave(slide: Slide, outDir: string, name: string, opts: D
     // blocks of tiles per job while the slots still fit the budget (big tiles: one tile a job)
     const perJob = Math.max(1, Math.min(TILES_PER_JOB, g.levels[g.maxLevel].cols, Math.floor(ENCODE_BUFFER_BUDGET / (requested * side * side * 3))));
     const { slots, slotBytes } = encodeSlots(requested, g.tileSize, g.overlap, ENCODE_BUFFER_BUDGET, perJob);
-    const queue = new EncodeQueue(slots, slotBytes, total, opts.onProgress, (perJob * g.tileSize + 2 * g.overlap) * 3);
+    const queue = new EncodeQueue(slots, slotBytes + (perJob * g.tileSize + 2 * g.overlap) * 3, total, opts.onProgress);
     const ctx: Ctx = { g, filesDir, quality, perJob, queue, pool, signal: opts.signal };
 
     let writer: LevelWriter | null = null;
@@ -293,31 +293,42 @@ export async function dzsave(slide: Slide, outDir: string, name: string, opts: D
     const encoded = (await slide.readEncodedTile(0, 0, 0, opts.signal)) !== null;
     const bandH = encoded ? L0.tileHeight : Math.max(1, Math.min(256, L0.tileHeight));
     const { cols } = nativeGrid(L0);
-    const bands = encoded ? [new SharedArrayBuffer(p.width * bandH * 3), new SharedArrayBuffer(p.width * bandH * 3)] : [];
+    const bands = encoded ? [new Uint8Array(p.width * bandH * 3), new Uint8Array(p.width * bandH * 3)] : [];
+    const decodeBuffers: ArrayBuffer[] = []; // the decode jobs' pixel buffers, back from the workers for reuse
     let bandNo = 0;
     const read = async (y: number) => {
       const h = Math.min(bandH, p.height - y);
       if (!encoded) return slide.readRegion(0, y, 0, p.width, h, opts.signal);
-      const sab = bands[(bandNo++) & 1]; // two bands, reused: one is read while the other is pushed
-      const band = { data: new Uint8Array(sab, 0, p.width * h * 3), width: p.width, height: h };
+      const band = { data: bands[(bandNo++) & 1], width: p.width, height: h }; // two bands, reused: one is read while the other is pushed
       const row = y / bandH;
       const encs = await Promise.all(Array.from({ length: cols }, (_, c) => slide.readEncodedTile(0, c, row, opts.signal)));
-      // whole tiles decode straight into the band, several per worker job (one round trip per job)
-      const batch: { jpegs: Uint8Array[]; xs: number[]; widths: number[] } = { jpegs: [], xs: [], widths: [] };
+      // runs of whole adjacent tiles decode in the workers, several per job (one round trip), into one buffer each
+      const run: { jpegs: Uint8Array[]; xs: number[]; widths: number[] } = { jpegs: [], xs: [], widths: [] };
       const jobs: Promise<void>[] = [];
+      const flush = () => {
+        if (run.jpegs.length === 0) return;
+        const x0 = run.xs[0];
+        const job = pool.decodeTiles(run.jpegs.splice(0), run.xs.splice(0), run.widths.splice(0), h, decodeBuffers.pop(), opts.signal);
+        jobs.push(job.then(({ pixels, width }) => {
+          const src = asBuffer(pixels);
+          const rb = width * 3;
+          for (let r = 0; r < h; r++) src.copy(band.data, (r * p.width + x0) * 3, r * rb, r * rb + rb);
+          decodeBuffers.push(pixels.buffer as ArrayBuffer);
+        }));
+      };
       const perJob = Math.max(1, Math.ceil(cols / (2 * pool.size)));
       for (let c = 0; c < cols; c++) {
         const x = c * L0.tileWidth;
         const w = Math.min(L0.tileWidth, p.width - x);
         const enc = encs[c];
         if (enc && enc.width >= w && enc.height >= h) {
-          batch.jpegs.push(enc.bytes);
-          batch.xs.push(x);
-          batch.widths.push(w);
-          if (batch.jpegs.length < perJob && c < cols - 1) continue;
-          jobs.push(pool.decodeTilesInto(batch.jpegs.splice(0), batch.xs.splice(0), batch.widths.splice(0), sab, p.width, h, opts.signal));
+          run.jpegs.push(enc.bytes);
+          run.xs.push(x);
+          run.widths.push(w);
+          if (run.jpegs.length >= perJob) flush();
           continue;
         }
+        flush(); // a run holds adjacent tiles only
         jobs.push((async () => {
           const tile = enc ? await pool.decode(enc.bytes) : await slide.readTile(0, c, row, opts.signal);
           if (tile.width < w || tile.height < h) {
@@ -327,7 +338,7 @@ export async function dzsave(slide: Slide, outDir: string, name: string, opts: D
           blit(tile, 0, 0, band, x, 0, Math.min(w, tile.width), Math.min(h, tile.height));
         })());
       }
-      if (batch.jpegs.length > 0) jobs.push(pool.decodeTilesInto(batch.jpegs, batch.xs, batch.widths, sab, p.width, h, opts.signal));
+      flush();
       await Promise.all(jobs);
       return band;
     };
