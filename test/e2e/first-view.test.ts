@@ -59,6 +59,13 @@ async function withSlide(slide: string, viewport: { width: number; height: numbe
     page.on('request', (r) => {
       if (/\.jpe?g$/.test(r.url()) && !r.url().includes('/associated/')) tiles.push(r.url());
     });
+    // the page time the viewer first reported every visible tile drawn
+    await page.addInitScript(() => {
+      const w = window as unknown as { __readyAt?: number };
+      new MutationObserver(() => {
+        if (w.__readyAt === undefined && document.querySelector('[data-testid=viewer][data-state=ready]')) w.__readyAt = performance.now();
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+    });
     await page.goto(server.url + '/');
     await settled(page);
     await fn(page, server, tiles);
@@ -79,6 +86,16 @@ test('fitted view, resize and navigator at 1280×720 (CMU-1-Small-Region.svs, on
       const levels = tiles.map((u) => Number(/_files\/(\d+)\//.exec(u)?.[1] ?? NaN));
       assert.ok(levels.length > 0 && levels.every((l) => Number.isInteger(l)), `Deep Zoom tiles were loaded: ${tiles.slice(0, 3).join(' ')}`);
       assert.ok(Math.max(...levels) < g.maxLevel, `no full-resolution (level ${g.maxLevel}) tile for the fitted view; levels: ${[...new Set(levels)].join(',')}`);
+    });
+
+    await t.test('the associated images (label, macro, thumbnail) are asked for only after the first view is drawn', async () => {
+      await page.locator('figure img').first().waitFor({ state: 'visible', timeout: 10_000 });
+      const r = await page.evaluate(() => ({
+        readyAt: (window as unknown as { __readyAt?: number }).__readyAt ?? null,
+        starts: performance.getEntriesByType('resource').filter((e) => e.name.includes('/associated/')).map((e) => e.startTime),
+      }));
+      assert.ok(r.readyAt !== null && r.starts.length >= 1, JSON.stringify(r)); // (the ones scrolled out of the panel load lazily)
+      assert.ok(r.starts.every((t) => t >= r.readyAt!), `associated images requested before the first view: ${JSON.stringify(r)}`);
     });
 
     await t.test('at 1280×720 the navigator does not cover the tissue: hidden at the fit, shown when zoomed in, N still toggles', async () => {

@@ -33,6 +33,8 @@ export const app = $state({
   openSlides: [] as SlideInfoDTO[],
   /** message while opening ("Opening CMU-1.svs…"), null when idle */
   loading: null as string | null,
+  /** the open slide's first view is drawn (or 3 s have passed): secondary requests (associated images) wait for it */
+  viewReady: false,
   errors: [] as UiError[],
   notices: [] as UiError[],
   recent: [] as RecentFileDTO[],
