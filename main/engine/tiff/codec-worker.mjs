@@ -46,11 +46,10 @@ const ops = {
     return [{ raw, width: img.width, height: img.height }, [raw]];
   },
   async decodeTiles(m) {
-    const { decodeIntoBand } = await image();
+    const { decodeRun } = await image();
     const all = new Uint8Array(m.bytes);
-    for (let i = 0, start = 0; i < m.xs.length; start = m.ends[i++]) {
-      await decodeIntoBand(all.subarray(start, m.ends[i]), m.out, m.width, m.xs[i], m.widths[i], m.height);
-    }
+    const jpegs = m.ends.map((end, i) => all.subarray(i === 0 ? 0 : m.ends[i - 1], end));
+    await decodeRun(jpegs, m.xs, m.widths, m.height, m.out, m.width);
     return [{ out: m.out }, [m.out]];
   },
   async encodeTilesToFiles(m) {

@@ -34,6 +34,132 @@ export async function decodeToRgb(bytes) {
 }
 
 /**
+ * Baseline / extended Huffman JPEG header facts, or null: { width, height, comps: [{ id, h, v }], jfif, adobe }
+ * (adobe: the APP14 transform byte, or null).
+ */
+export function jpegInfo(b) {
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
+  let jfif = false;
+  let adobe = null;
+  for (let i = 2; i + 4 <= b.length; ) {
+    if (b[i] !== 0xff) return null;
+    const m = b[i + 1];
+    if (m === 0xff) {
+      i++;
+      continue;
+    }
+    const len = (b[i + 2] << 8) | b[i + 3];
+    if (m === 0xe0 && len >= 7 && b[i + 4] === 0x4a && b[i + 5] === 0x46 && b[i + 6] === 0x49 && b[i + 7] === 0x46) jfif = true;
+    if (m === 0xee && len >= 12 && b[i + 4] === 0x41 && b[i + 5] === 0x64 && b[i + 6] === 0x6f && b[i + 7] === 0x62 && b[i + 8] === 0x65) adobe = b[i + 15];
+    if (m === 0xc0 || m === 0xc1) {
+      const comps = [];
+      for (let k = 0; k < b[i + 9]; k++) comps.push({ id: b[i + 10 + 3 * k], h: b[i + 11 + 3 * k] >> 4, v: b[i + 11 + 3 * k] & 15 });
+      return { height: (b[i + 5] << 8) | b[i + 6], width: (b[i + 7] << 8) | b[i + 8], comps, jfif, adobe };
+    }
+    if ((m >= 0xc2 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xda) return null;
+    i += 2 + len;
+  }
+  return null;
+}
+
+/**
+ * The chroma subsampling [h, v] of a JPEG that libjpeg decodes as YCbCr (its colour-space guess for 3 components:
+ * JFIF, else an Adobe transform other than 0, else component ids other than R, G, B), or null (RGB, CMYK, grey,
+ * progressive, sampling a TIFF cannot state).
+ */
+export function ycbcrSampling(info) {
+  if (!info || info.comps.length !== 3) return null;
+  const [y, cb, cr] = info.comps;
+  const rgb = !info.jfif && (info.adobe !== null ? info.adobe === 0 : y.id === 0x52 && cb.id === 0x47 && cr.id === 0x42);
+  if (rgb || cb.h !== 1 || cb.v !== 1 || cr.h !== 1 || cr.v !== 1 || ![1, 2, 4].includes(y.h) || ![1, 2, 4].includes(y.v)) return null;
+  return [y.h, y.v];
+}
+
+/** A one-row tiled TIFF (JPEG compression, YCbCr) holding `jpegs` as its tiles, each tw × th. */
+export function tiffOfTiles(jpegs, tw, th, sampling) {
+  const n = jpegs.length;
+  const entries = 12;
+  const ifd = 8;
+  const bps = ifd + 2 + entries * 12 + 4;
+  const offs = bps + 6;
+  const counts = offs + 4 * n;
+  let data = counts + 4 * n;
+  const size = jpegs.reduce((s, j) => s + j.byteLength, data);
+  const t = Buffer.alloc(size);
+  t.write('II', 0, 'latin1');
+  t.writeUInt16LE(42, 2);
+  t.writeUInt32LE(ifd, 4);
+  t.writeUInt16LE(entries, ifd);
+  let e = ifd + 2;
+  const entry = (tag, type, count, value, short2) => {
+    t.writeUInt16LE(tag, e);
+    t.writeUInt16LE(type, e + 2);
+    t.writeUInt32LE(count, e + 4);
+    if (type === 3 && count <= 2) {
+      t.writeUInt16LE(value, e + 8);
+      if (count === 2) t.writeUInt16LE(short2, e + 10);
+    } else t.writeUInt32LE(value, e + 8);
+    e += 12;
+  };
+  const SHORT = 3;
+  const LONG = 4;
+  entry(256, LONG, 1, n * tw); // ImageWidth
+  entry(257, LONG, 1, th); // ImageLength
+  entry(258, SHORT, 3, bps); // BitsPerSample 8,8,8
+  entry(259, SHORT, 1, 7); // Compression: JPEG
+  entry(262, SHORT, 1, 6); // PhotometricInterpretation: YCbCr
+  entry(277, SHORT, 1, 3); // SamplesPerPixel
+  entry(284, SHORT, 1, 1); // PlanarConfiguration: contiguous
+  entry(322, SHORT, 1, tw); // TileWidth
+  entry(323, SHORT, 1, th); // TileLength
+  entry(324, LONG, n, n === 1 ? data : offs); // TileOffsets
+  entry(325, LONG, n, n === 1 ? jpegs[0].byteLength : counts); // TileByteCounts
+  entry(530, SHORT, 2, sampling[0], sampling[1]); // YCbCrSubSampling
+  t.writeUInt32LE(0, e); // no next IFD
+  for (let k = 0; k < 3; k++) t.writeUInt16LE(8, bps + 2 * k);
+  for (let i = 0; i < n; i++) {
+    t.writeUInt32LE(data, offs + 4 * i);
+    t.writeUInt32LE(jpegs[i].byteLength, counts + 4 * i);
+    t.set(jpegs[i], data);
+    data += jpegs[i].byteLength;
+  }
+  return t;
+}
+
+/**
+ * Decodes a run of adjacent JPEG tiles side by side into `out` (rows `width` RGB pixels): tile i at column xs[i],
+ * clipped to widths[i] × height. Tiles of one size (a multiple of 16, as TIFF tiles must be) that libjpeg decodes as
+ * YCbCr go through libvips as one tiled TIFF — one sharp call for the run instead of one per tile, the same libjpeg
+ * decode (accurate IDCT, fancy upsampling) and so the same pixels; anything else decodes tile by tile.
+ */
+export async function decodeRun(jpegs, xs, widths, height, out, width) {
+  const info = jpegInfo(jpegs[0]);
+  const sampling = ycbcrSampling(info);
+  const tw = info?.width;
+  const th = info?.height;
+  const whole =
+    sampling !== null && tw % 16 === 0 && th % 16 === 0 && height <= th &&
+    jpegs.every((j, i) => {
+      if (xs[i] !== i * tw || widths[i] > tw) return false;
+      const o = i === 0 ? info : jpegInfo(j);
+      const s = i === 0 ? sampling : ycbcrSampling(o);
+      return o.width === tw && o.height === th && s !== null && s[0] === sampling[0] && s[1] === sampling[1];
+    });
+  if (!whole) {
+    for (let i = 0; i < jpegs.length; i++) await decodeIntoBand(jpegs[i], out, width, xs[i], widths[i], height);
+    return;
+  }
+  const runWidth = xs[xs.length - 1] + widths[widths.length - 1];
+  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, sampling), { failOn: 'error' })
+    .extract({ left: 0, top: 0, width: runWidth, height })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (got.channels !== 3) throw new Error(`decoded tile run has ${got.channels} channels, expected 3`);
+  const dst = Buffer.from(out);
+  for (let r = 0; r < height; r++) data.copy(dst, r * width * 3, r * runWidth * 3, (r + 1) * runWidth * 3);
+}
+
+/**
  * Decodes an image into `band` (an ArrayBuffer or SharedArrayBuffer of rows `bandWidth` RGB pixels wide) at column `x`,
  * clipped to maxWidth × maxHeight; returns the decoded size.
  */
