@@ -62,7 +62,3 @@ export function blit(src: RgbImage, sx: number, sy: number, dst: RgbImage, dx: n
 export function asBuffer(a: Uint8Array): Buffer {
   return Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
-
-export function whiteImage(width: number, height: number): RgbImage {
-  return { data: new Uint8Array(width * height * 3).fill(255), width, height };
-}
