@@ -19,9 +19,15 @@ let turbo = null;
 const jpegTurbo = () => (turbo ??= require('@julusian/jpeg-turbo'));
 let turboOut = null; // reused encode output buffer (the encoded bytes are written out before the next encode)
 
-/** baseline JPEG with standard Huffman tables: ~2× faster to encode than optimised coding, a few % larger */
-export function encodeRgbJpeg(pixels, width, height, quality) {
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality, optimiseCoding: false }).toBuffer();
+/**
+ * Baseline JPEG (4:2:0, standard tables) of `width × height` packed RGB: the viewer's Deep Zoom tiles. libjpeg-turbo
+ * directly (~0.2 ms a 256² tile against ~1 ms of CPU, half of it JavaScript, through a sharp pipeline); the bytes are
+ * the caller's (copied out of the reused output buffer).
+ */
+export async function encodeRgbJpeg(pixels, width, height, quality) {
+  let out = null;
+  encodeRgbJpegStrided(pixels.buffer, pixels.byteOffset, width, width, height, quality, (b) => (out = Buffer.from(b)));
+  return out;
 }
 
 /** Decodes a JPEG (or any image sharp reads) to 8-bit RGB: { data, width, height }. */

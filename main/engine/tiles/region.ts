@@ -8,9 +8,13 @@ import type { RgbImage, Slide } from '../slide/types.js';
 import { SlideError } from '../slide/types.js';
 import { sharedCache, type ByteCache, type CacheNamespace } from '../../base/cache.js';
 import { throwIfAborted } from '../../base/abort.js';
-import { decodeToRgb } from './codec.js';
+import { asBuffer, decodeToRgb } from './codec.js';
+import { decodeRun } from '../tiff/image-codec.mjs';
 import { assembleLevelRect } from '../slide/region.js';
 import type { CodecPool } from './codec-pool.js';
+
+/** native tiles of a row decoded in one call (the requested one and the next ones not decoded yet) */
+export const RUN = 4;
 
 export interface RegionReaderOptions {
   /** where decoded tiles are kept (default: the process-wide shared cache; SlideTiler passes its TileCache's) */
@@ -24,6 +28,8 @@ export interface RegionReaderOptions {
 export class RegionReader {
   private readonly decoded: CacheNamespace;
   private readonly encodedOk = new Map<number, Promise<boolean>>();
+  /** tiles being decoded as part of another tile's run */
+  private readonly pending = new Map<string, Promise<RgbImage>>();
 
   constructor(
     private readonly slide: Slide,
@@ -51,15 +57,75 @@ export class RegionReader {
 
   /** One native tile decoded to RGB (full encoded size; callers crop). */
   decodedTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<RgbImage> {
-    return this.decoded.load(
-      `${level}/${col}/${row}`,
-      async (sig) => {
-        const enc = await this.slide.readEncodedTile(level, col, row, sig);
-        throwIfAborted(sig, 'tile decode');
-        return enc ? await (this.opts.pool ? this.opts.pool.decode(enc.bytes) : decodeToRgb(enc.bytes)) : await this.slide.readTile(level, col, row, sig);
-      },
-      signal,
-    );
+    const key = `${level}/${col}/${row}`;
+    const pending = this.pending.get(key);
+    if (pending && !this.decoded.has(key)) return pending;
+    return this.decoded.load(key, () => this.decodeRun(level, col, row), signal);
+  }
+
+  /**
+   * Tile (col, row) decoded together with the next tiles of its row that are not decoded yet (at most RUN in all):
+   * one decode call for the run (libvips reads it as one tiled image: ~0.4 ms a tile against ~2 ms for a call per
+   * tile). A region or a view reads rows of neighbouring tiles, so the next ones are usually wanted next; the others
+   * wait in the cache, and a concurrent request for one of them waits for the run. The run ends where a request
+   * abort would (it is a few milliseconds) — every waiter gets its tile.
+   */
+  private async decodeRun(level: number, col: number, row: number): Promise<RgbImage> {
+    const L = this.slide.properties.levels[level];
+    const cols = [col];
+    for (let c = col + 1; c < Math.min(col + RUN, Math.ceil(L.width / L.tileWidth)); c++) {
+      const k = `${level}/${c}/${row}`;
+      if (this.decoded.has(k) || this.pending.has(k)) break;
+      cols.push(c);
+    }
+    const tiles = this.decodeTiles(level, cols, row);
+    cols.slice(1).forEach((c, i) => {
+      const k = `${level}/${c}/${row}`;
+      const p = tiles[i + 1].then((img) => {
+        this.decoded.set(k, img);
+        return img;
+      });
+      p.catch(() => undefined).finally(() => this.pending.delete(k));
+      this.pending.set(k, p);
+    });
+    return tiles[0];
+  }
+
+  /** the tiles of `cols` (one row): decoded as one run where they allow it, else (or when the run fails) each alone */
+  private decodeTiles(level: number, cols: number[], row: number): Promise<RgbImage>[] {
+    const run = cols.length > 1 ? this.decodeAsRun(level, cols, row) : Promise.resolve(null);
+    return cols.map((c, i) => run.then((imgs) => imgs?.[i] ?? this.decodeOne(level, c, row), () => this.decodeOne(level, c, row)));
+  }
+
+  private async decodeOne(level: number, col: number, row: number): Promise<RgbImage> {
+    const enc = await this.slide.readEncodedTile(level, col, row);
+    if (!enc) return this.slide.readTile(level, col, row);
+    return this.opts.pool ? this.opts.pool.decode(enc.bytes) : decodeToRgb(enc.bytes);
+  }
+
+  /** null when the tiles are not all JPEG of one size */
+  private async decodeAsRun(level: number, cols: number[], row: number): Promise<RgbImage[] | null> {
+    const encs = await Promise.all(cols.map((c) => this.slide.readEncodedTile(level, c, row)));
+    const first = encs[0];
+    if (!first || !encs.every((e) => e && e.width === first.width && e.height === first.height)) return null;
+    const tw = first.width, th = first.height;
+    const jpegs = encs.map((e) => e!.bytes);
+    const xs = cols.map((_, i) => i * tw);
+    const widths = cols.map(() => tw);
+    let pixels: Uint8Array;
+    if (this.opts.pool) pixels = (await this.opts.pool.decodeTiles(jpegs, xs, widths, th)).pixels;
+    else {
+      const out = new ArrayBuffer(cols.length * tw * th * 3);
+      await decodeRun(jpegs, xs, widths, th, out, cols.length * tw);
+      pixels = new Uint8Array(out);
+    }
+    const src = asBuffer(pixels);
+    const stride = cols.length * tw * 3;
+    return cols.map((_, i) => {
+      const data = Buffer.allocUnsafe(tw * th * 3);
+      for (let y = 0; y < th; y++) src.copy(data, y * tw * 3, y * stride + i * tw * 3, y * stride + (i + 1) * tw * 3);
+      return { data, width: tw, height: th };
+    });
   }
 
   /**
