@@ -82,7 +82,7 @@ export function ycbcrSampling(info) {
 }
 
 /** A one-row tiled TIFF (JPEG compression, YCbCr) holding `jpegs` as its tiles, each tw × th. */
-export function tiffOfTiles(jpegs, tw, th, sampling) {
+export function tiffOfTiles(jpegs, tw, th, sampling, vertical = false) {
   const n = jpegs.length;
   const entries = 12;
   const ifd = 8;
@@ -109,8 +109,8 @@ export function tiffOfTiles(jpegs, tw, th, sampling) {
   };
   const SHORT = 3;
   const LONG = 4;
-  entry(256, LONG, 1, n * tw); // ImageWidth
-  entry(257, LONG, 1, th); // ImageLength
+  entry(256, LONG, 1, vertical ? tw : n * tw); // ImageWidth
+  entry(257, LONG, 1, vertical ? n * th : th); // ImageLength
   entry(258, SHORT, 3, bps); // BitsPerSample 8,8,8
   entry(259, SHORT, 1, 7); // Compression: JPEG
   entry(262, SHORT, 1, 6); // PhotometricInterpretation: YCbCr
@@ -138,6 +138,27 @@ export function tiffOfTiles(jpegs, tw, th, sampling) {
  * YCbCr go through libvips as one tiled TIFF — one sharp call for the run instead of one per tile, the same libjpeg
  * decode (accurate IDCT, fancy upsampling) and so the same pixels; anything else decodes tile by tile.
  */
+/**
+ * JPEG tiles of one size and sampling decoded in one call, stacked: tile i's RGB pixels are rows i·th … (i+1)·th − 1
+ * of the result, i.e. the contiguous bytes [i·tw·th·3, (i+1)·tw·th·3). The same libjpeg decode as a tile alone (the
+ * tiles are read as one in-memory tiled TIFF). Resolves with null when the tiles do not allow it (sizes, sampling).
+ */
+export async function decodeTileStack(jpegs) {
+  const info = jpegInfo(jpegs[0]);
+  const sampling = ycbcrSampling(info);
+  if (sampling === null || info.width % 16 !== 0 || info.height % 16 !== 0) return null;
+  const tw = info.width;
+  const th = info.height;
+  for (let i = 1; i < jpegs.length; i++) {
+    const o = jpegInfo(jpegs[i]);
+    const s = ycbcrSampling(o);
+    if (!o || o.width !== tw || o.height !== th || s === null || s[0] !== sampling[0] || s[1] !== sampling[1]) return null;
+  }
+  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, sampling, true), { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+  if (got.channels !== 3 || got.width !== tw || got.height !== th * jpegs.length) throw new Error(`decoded tile stack is ${got.width}×${got.height}×${got.channels}, expected ${tw}×${th * jpegs.length}×3`);
+  return { data, width: tw, height: th };
+}
+
 export async function decodeRun(jpegs, xs, widths, height, out, width) {
   const info = jpegInfo(jpegs[0]);
   const sampling = ycbcrSampling(info);

@@ -9,7 +9,7 @@ import { SlideError } from '../slide/types.js';
 import { sharedCache, type ByteCache, type CacheNamespace } from '../../base/cache.js';
 import { throwIfAborted } from '../../base/abort.js';
 import { asBuffer, decodeToRgb } from './codec.js';
-import { decodeRun } from '../tiff/image-codec.mjs';
+import { decodeTileStack } from '../tiff/image-codec.mjs';
 import { assembleLevelRect } from '../slide/region.js';
 import type { CodecPool } from './codec-pool.js';
 
@@ -110,16 +110,16 @@ export class RegionReader {
     if (!first || !encs.every((e) => e && e.width === first.width && e.height === first.height)) return null;
     const tw = first.width, th = first.height;
     const jpegs = encs.map((e) => e!.bytes);
+    if (!this.opts.pool) {
+      // stacked: every tile's pixels are contiguous in the result, so each tile is a view (no copy)
+      const stack = await decodeTileStack(jpegs);
+      if (!stack) return null;
+      const n = stack.width * stack.height * 3;
+      return cols.map((_, i) => ({ data: stack.data.subarray(i * n, (i + 1) * n), width: stack.width, height: stack.height }));
+    }
     const xs = cols.map((_, i) => i * tw);
     const widths = cols.map(() => tw);
-    let pixels: Uint8Array;
-    if (this.opts.pool) pixels = (await this.opts.pool.decodeTiles(jpegs, xs, widths, th)).pixels;
-    else {
-      const out = new ArrayBuffer(cols.length * tw * th * 3);
-      await decodeRun(jpegs, xs, widths, th, out, cols.length * tw);
-      pixels = new Uint8Array(out);
-    }
-    const src = asBuffer(pixels);
+    const src = asBuffer((await this.opts.pool.decodeTiles(jpegs, xs, widths, th)).pixels);
     const stride = cols.length * tw * 3;
     return cols.map((_, i) => {
       const data = Buffer.allocUnsafe(tw * th * 3);
