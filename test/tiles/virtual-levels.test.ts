@@ -5,7 +5,7 @@
  * Reference "downsample of the real level": the exact area mean of level 0 over each ds×ds block (what every pyramid
  * filter approximates). Tolerance: mean |difference| ≤ 3/255 per channel. Why 3: a direct level resampled 2× from level 0
  * with lanczos3 (the tiler's filter, as OpenSlide's) is itself 1.5/255 from the area mean on CMU; virtual levels come
- * from it through further 2× lanczos halvings, each adding under 1/255 (measured 2.0–2.5 on CMU ×4…×32). A one-pixel
+ * from it through further 2× box halvings (area means of it, so they add no filter error of their own). A one-pixel
  * shift of the same image is far above it (checked below), so the bound still sees misplacement.
  */
 import { test } from 'node:test';

@@ -2,24 +2,23 @@
  * Virtual levels: the Deep Zoom levels a slide file has no level for (CMU-1-Small-Region.svs has one level; an SVS
  * jumps ×4 between levels). A Deep Zoom level within 2× of a finer slide level is read from that level ("direct",
  * as OpenSlide's DeepZoomGenerator does); a level further than 2× from every finer slide level is VIRTUAL: each of its
- * pixels comes from the nearest finer direct Deep Zoom level shrunk (lanczos3, the direct levels' filter, with a few
- * pixels of context around each block so block edges do not show) — but from at most 2^MAX_STEPS× finer: further down,
+ * pixels comes from the nearest finer direct Deep Zoom level shrunk by 2×2 box means (the area mean, as vips dzsave's
+ * `mean` region shrink and our own export build their pyramids; no context is needed, so blocks join without seams)
+ * — but from at most 2^MAX_STEPS× finer: further down,
  * from a finer virtual level, so a tile of a virtual level costs at most 64 blocks of a finer level, never a
  * full-resolution read of its whole area (a 254-px tile of a ×16 level of a one-level slide would otherwise decode 4064² pixels).
  *
  * Pixels are kept in BLOCK×BLOCK blocks of level pixels in a namespace of the one byte-budgeted cache
  * (main/base/cache.ts), so neighbouring tiles, overlaps and coarser levels reuse them; memory stays within the budget.
  */
-import sharp from 'sharp';
 import type { RgbImage, Slide } from '../slide/types.js';
 import type { CacheNamespace } from '../../base/cache.js';
 import { throwIfAborted } from '../../base/abort.js';
 import { blit, resizeRgb } from './codec.js';
+import { downsampleRows } from './shrink.js';
 import { bestLevelForDownsample, type DeepZoomGeometry, type Rect } from './geometry.js';
 import type { RegionReader } from './region.js';
 
-/** context (in pixels of the coarser level) read around a block, so the shrink filter sees the neighbours: block edges do not show */
-const MARGIN = 4;
 /** a virtual level is made from a finer level at most 2^MAX_STEPS× finer (the nearest direct level, or a virtual one) */
 export const MAX_STEPS = 1;
 /** side of the cached pixel blocks (level pixels) */
@@ -155,41 +154,23 @@ export class LevelPixels {
   }
 
   /**
-   * `rect` of the level `factor`× coarser than Deep Zoom level `finer`: the finer level's pixels around factor×rect
-   * (with MARGIN·factor pixels of context, clamped to the level) shrunk with lanczos3, the direct levels' filter, then
-   * cut to `rect`.
+   * `rect` of the level `factor`× coarser than Deep Zoom level `finer`: the finer level's factor×rect (clamped to the
+   * level) halved log2(factor) times by 2×2 box means; a level's odd last column / row is averaged on its own, which is
+   * how the Deep Zoom level sizes round (ceil of half).
    */
   private async shrink(finer: number, factor: number, rect: Rect, signal: AbortSignal): Promise<RgbImage> {
     const F = this.geometry.levels[finer];
-    const m = MARGIN * factor;
-    const x0 = Math.max(0, rect.x * factor - m);
-    const y0 = Math.max(0, rect.y * factor - m);
-    const x1 = Math.min(F.width, (rect.x + rect.w) * factor + m);
-    const y1 = Math.min(F.height, (rect.y + rect.h) * factor + m);
-    // the level's last columns / rows are repeated up to a whole step, so the shrink stays on the factor× grid
-    const src = padToMultiple(await this.read(finer, { x: x0, y: y0, w: x1 - x0, h: y1 - y0 }, signal), factor);
+    const x0 = rect.x * factor;
+    const y0 = rect.y * factor;
+    const src = await this.read(finer, { x: x0, y: y0, w: Math.min(F.width, (rect.x + rect.w) * factor) - x0, h: Math.min(F.height, (rect.y + rect.h) * factor) - y0 }, signal);
     throwIfAborted(signal, 'virtual level');
-    const data = await sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
-      .resize(src.width / factor, src.height / factor, { fit: 'fill', kernel: 'lanczos3' })
-      .extract({ left: rect.x - x0 / factor, top: rect.y - y0 / factor, width: rect.w, height: rect.h })
-      .raw()
-      .toBuffer();
-    return { data, width: rect.w, height: rect.h };
+    let { data, width, height } = src;
+    for (let f = factor; f > 1; f /= 2) {
+      data = downsampleRows(data, width, height);
+      width = Math.ceil(width / 2);
+      height = Math.ceil(height / 2);
+    }
+    if (width !== rect.w || height !== rect.h) throw new RangeError(`virtual level: ${width}×${height} px made for a ${rect.w}×${rect.h} block`);
+    return { data, width, height };
   }
-}
-
-/** `img` grown to whole multiples of `m` by repeating its last column and row. */
-export function padToMultiple(img: RgbImage, m: number): RgbImage {
-  const w = Math.ceil(img.width / m) * m;
-  const h = Math.ceil(img.height / m) * m;
-  if (w === img.width && h === img.height) return img;
-  const out: RgbImage = { data: Buffer.allocUnsafe(w * h * 3), width: w, height: h };
-  const d = out.data;
-  for (let y = 0; y < h; y++) {
-    const sy = Math.min(y, img.height - 1);
-    blit(img, 0, sy, out, 0, y, img.width, 1);
-    const last = (y * w + img.width - 1) * 3;
-    for (let x = img.width; x < w; x++) d.copyWithin((y * w + x) * 3, last, last + 3);
-  }
-  return out;
 }
