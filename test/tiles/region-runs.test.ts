@@ -33,9 +33,9 @@ function countingPool() {
   const pool = new CodecPool(1);
   const n = { single: 0, runs: 0, runTiles: 0 };
   const decode = pool.decode.bind(pool);
-  const decodeTiles = pool.decodeTiles.bind(pool);
+  const decodeTileStack = pool.decodeTileStack.bind(pool);
   pool.decode = (...a: Parameters<typeof decode>) => (n.single++, decode(...a));
-  pool.decodeTiles = (...a: Parameters<typeof decodeTiles>) => (n.runs++, (n.runTiles += a[0].length), decodeTiles(...a));
+  pool.decodeTileStack = (...a: Parameters<typeof decodeTileStack>) => (n.runs++, (n.runTiles += a[0].length), decodeTileStack(...a));
   return { pool, n };
 }
 

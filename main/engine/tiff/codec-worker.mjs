@@ -6,6 +6,8 @@
 //   { id, op: 'decodeImage', bytes }                                     -> { id, value: { raw, width, height } }
 //   { id, op: 'decodeTiles', bytes, ends, xs, widths, width, height, out }  -> { id, value: { out } }
 //        several images (bytes[ends[i-1]..ends[i]]) side by side into `out` (rows `width` px), each at xs[i] clipped to widths[i] × height
+//   { id, op: 'decodeTileStack', bytes, ends }                           -> { id, value: { data, width, height } | { data: null } }
+//        several JPEG tiles of one size decoded stacked (tile i = rows i·height …), or data null where they do not allow it
 //   { id, op: 'encodeTilesToFiles', block, stride, height, tiles: [{ x, width, file }], quality } -> { id, value: { block } }
 //        several JPEG tiles cut from one block of rows (`stride` pixels apart), each written to its file; the block goes back
 //   failure                                                              -> { id, error: { name, code, message } }
@@ -51,6 +53,14 @@ const ops = {
     const jpegs = m.ends.map((end, i) => all.subarray(i === 0 ? 0 : m.ends[i - 1], end));
     await decodeRun(jpegs, m.xs, m.widths, m.height, m.out, m.width);
     return [{ out: m.out }, [m.out]];
+  },
+  async decodeTileStack(m) {
+    const { decodeTileStack } = await image();
+    const all = new Uint8Array(m.bytes);
+    const stack = await decodeTileStack(m.ends.map((end, i) => all.subarray(i === 0 ? 0 : m.ends[i - 1], end)));
+    if (!stack) return [{ data: null }, []];
+    const data = own(stack.data);
+    return [{ data, width: stack.width, height: stack.height }, [data]];
   },
   async encodeTilesToFiles(m) {
     const { encodeRgbJpegStrided } = await image();

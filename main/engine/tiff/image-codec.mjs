@@ -144,6 +144,19 @@ export function tiffOfTiles(jpegs, tw, th, sampling, vertical = false) {
  * tiles are read as one in-memory tiled TIFF). Resolves with null when the tiles do not allow it (sizes, sampling).
  */
 export async function decodeTileStack(jpegs) {
+  const f = uniformTiles(jpegs);
+  if (!f) return null;
+  const { tw, th, sampling } = f;
+  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, sampling, true), { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+  if (got.channels !== 3 || got.width !== tw || got.height !== th * jpegs.length) throw new Error(`decoded tile stack is ${got.width}×${got.height}×${got.channels}, expected ${tw}×${th * jpegs.length}×3`);
+  return { data, width: tw, height: th };
+}
+
+/**
+ * The tiles' common size and YCbCr sampling when one in-memory tiled TIFF can describe them all exactly as libjpeg
+ * would decode each alone (same size, a multiple of 16, same sampling); else null.
+ */
+function uniformTiles(jpegs) {
   const info = jpegInfo(jpegs[0]);
   const sampling = ycbcrSampling(info);
   if (sampling === null || info.width % 16 !== 0 || info.height % 16 !== 0) return null;
@@ -154,29 +167,18 @@ export async function decodeTileStack(jpegs) {
     const s = ycbcrSampling(o);
     if (!o || o.width !== tw || o.height !== th || s === null || s[0] !== sampling[0] || s[1] !== sampling[1]) return null;
   }
-  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, sampling, true), { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
-  if (got.channels !== 3 || got.width !== tw || got.height !== th * jpegs.length) throw new Error(`decoded tile stack is ${got.width}×${got.height}×${got.channels}, expected ${tw}×${th * jpegs.length}×3`);
-  return { data, width: tw, height: th };
+  return { tw, th, sampling };
 }
 
 export async function decodeRun(jpegs, xs, widths, height, out, width) {
-  const info = jpegInfo(jpegs[0]);
-  const sampling = ycbcrSampling(info);
-  const tw = info?.width;
-  const th = info?.height;
-  const whole =
-    sampling !== null && tw % 16 === 0 && th % 16 === 0 && height <= th &&
-    jpegs.every((j, i) => {
-      if (xs[i] !== i * tw || widths[i] > tw) return false;
-      const o = i === 0 ? info : jpegInfo(j);
-      const s = i === 0 ? sampling : ycbcrSampling(o);
-      return o.width === tw && o.height === th && s !== null && s[0] === sampling[0] && s[1] === sampling[1];
-    });
+  const f = uniformTiles(jpegs);
+  const whole = f !== null && height <= f.th && jpegs.every((_, i) => xs[i] === i * f.tw && widths[i] <= f.tw);
   if (!whole) {
     for (let i = 0; i < jpegs.length; i++) await decodeIntoBand(jpegs[i], out, width, xs[i], widths[i], height);
     return;
   }
   const runWidth = xs[xs.length - 1] + widths[widths.length - 1];
+  const { tw, th, sampling } = f;
   const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, sampling), { failOn: 'error' })
     .extract({ left: 0, top: 0, width: runWidth, height })
     .raw()

@@ -36,11 +36,7 @@ export class CodecPool extends CodecPoolHandle {
    * `width` (= the run's width) × `height` RGB, in `reuse` when it is big enough (it is moved to the worker).
    */
   async decodeTiles(jpegs: Uint8Array[], xs: number[], widths: number[], height: number, reuse?: ArrayBuffer, signal?: AbortSignal): Promise<{ pixels: Uint8Array; width: number }> {
-    const ends: number[] = [];
-    let n = 0;
-    for (const j of jpegs) ends.push((n += j.byteLength));
-    const all = new Uint8Array(n);
-    for (let i = 0; i < jpegs.length; i++) all.set(jpegs[i], i === 0 ? 0 : ends[i - 1]);
+    const { all, ends } = concat(jpegs);
     const width = xs[xs.length - 1] + widths[widths.length - 1] - xs[0];
     const bytes = width * height * 3;
     const out = reuse && reuse.byteLength >= bytes ? reuse : new ArrayBuffer(bytes);
@@ -49,6 +45,16 @@ export class CodecPool extends CodecPoolHandle {
       { transfer: [all.buffer, out], signal },
     );
     return { pixels: new Uint8Array(r.out, 0, bytes), width };
+  }
+
+  /**
+   * JPEG tiles of one size decoded in one round trip, stacked: tile i's pixels are the contiguous bytes
+   * [i·w·h·3, (i+1)·w·h·3) of `data` (image-codec's decodeTileStack); null when the tiles do not allow it.
+   */
+  async decodeTileStack(jpegs: Uint8Array[], signal?: AbortSignal): Promise<RgbImage | null> {
+    const { all, ends } = concat(jpegs);
+    const r = await this.pool.run<{ data: ArrayBuffer | null; width: number; height: number }>({ op: 'decodeTileStack', bytes: all.buffer, ends }, { transfer: [all.buffer], signal });
+    return r.data ? { data: new Uint8Array(r.data), width: r.width, height: r.height } : null;
   }
 
   /**
@@ -61,6 +67,16 @@ export class CodecPool extends CodecPoolHandle {
     const r = await this.pool.run<{ block: ArrayBuffer }>({ op: 'encodeTilesToFiles', block, stride, height, tiles, quality }, { transfer: [block], signal });
     return r.block;
   }
+}
+
+/** the images' bytes one after the other, and where each ends */
+function concat(jpegs: Uint8Array[]): { all: Uint8Array<ArrayBuffer>; ends: number[] } {
+  const ends: number[] = [];
+  let n = 0;
+  for (const j of jpegs) ends.push((n += j.byteLength));
+  const all = new Uint8Array(n);
+  for (let i = 0; i < jpegs.length; i++) all.set(jpegs[i], i === 0 ? 0 : ends[i - 1]);
+  return { all, ends };
 }
 
 /** An ArrayBuffer holding exactly these bytes that may be transferred (copies when it is a view into something larger). */

@@ -4,11 +4,11 @@
  * and kept in the shared byte cache (main/base/cache.ts, namespace 'decoded'), so the overlapping Deep Zoom tiles
  * that share a file tile decode it once. Otherwise, the slide's own `readRegion` is used.
  */
-import type { RgbImage, Slide } from '../slide/types.js';
+import type { EncodedTile, RgbImage, Slide } from '../slide/types.js';
 import { SlideError } from '../slide/types.js';
 import { sharedCache, type ByteCache, type CacheNamespace } from '../../base/cache.js';
 import { throwIfAborted } from '../../base/abort.js';
-import { asBuffer, decodeToRgb } from './codec.js';
+import { decodeToRgb } from './codec.js';
 import { decodeTileStack } from '../tiff/image-codec.mjs';
 import { assembleLevelRect } from '../slide/region.js';
 import type { CodecPool } from './codec-pool.js';
@@ -93,39 +93,31 @@ export class RegionReader {
 
   /** the tiles of `cols` (one row): decoded as one run where they allow it, else (or when the run fails) each alone */
   private decodeTiles(level: number, cols: number[], row: number): Promise<RgbImage>[] {
-    const run = cols.length > 1 ? this.decodeAsRun(level, cols, row) : Promise.resolve(null);
-    return cols.map((c, i) => run.then((imgs) => imgs?.[i] ?? this.decodeOne(level, c, row), () => this.decodeOne(level, c, row)));
+    // each tile's bytes are read once, for the run and (when it cannot be one) for the tile alone
+    const encs = cols.map((c) => this.slide.readEncodedTile(level, c, row));
+    const run = cols.length > 1 ? this.decodeAsRun(encs) : Promise.resolve(null);
+    return cols.map((c, i) => {
+      const alone = () => this.decodeOne(level, c, row, encs[i]);
+      return run.then((imgs) => imgs?.[i] ?? alone(), alone);
+    });
   }
 
-  private async decodeOne(level: number, col: number, row: number): Promise<RgbImage> {
-    const enc = await this.slide.readEncodedTile(level, col, row);
+  private async decodeOne(level: number, col: number, row: number, encoded: Promise<EncodedTile | null>): Promise<RgbImage> {
+    const enc = await encoded;
     if (!enc) return this.slide.readTile(level, col, row);
     return this.opts.pool ? this.opts.pool.decode(enc.bytes) : decodeToRgb(enc.bytes);
   }
 
-  /** null when the tiles are not all JPEG of one size */
-  private async decodeAsRun(level: number, cols: number[], row: number): Promise<RgbImage[] | null> {
-    const encs = await Promise.all(cols.map((c) => this.slide.readEncodedTile(level, c, row)));
-    const first = encs[0];
-    if (!first || !encs.every((e) => e && e.width === first.width && e.height === first.height)) return null;
-    const tw = first.width, th = first.height;
+  /** null when the tiles are not all JPEG of one size and sampling */
+  private async decodeAsRun(encoded: Promise<EncodedTile | null>[]): Promise<RgbImage[] | null> {
+    const encs = await Promise.all(encoded);
+    if (!encs.every((e) => e)) return null;
     const jpegs = encs.map((e) => e!.bytes);
-    if (!this.opts.pool) {
-      // stacked: every tile's pixels are contiguous in the result, so each tile is a view (no copy)
-      const stack = await decodeTileStack(jpegs);
-      if (!stack) return null;
-      const n = stack.width * stack.height * 3;
-      return cols.map((_, i) => ({ data: stack.data.subarray(i * n, (i + 1) * n), width: stack.width, height: stack.height }));
-    }
-    const xs = cols.map((_, i) => i * tw);
-    const widths = cols.map(() => tw);
-    const src = asBuffer((await this.opts.pool.decodeTiles(jpegs, xs, widths, th)).pixels);
-    const stride = cols.length * tw * 3;
-    return cols.map((_, i) => {
-      const data = Buffer.allocUnsafe(tw * th * 3);
-      for (let y = 0; y < th; y++) src.copy(data, y * tw * 3, y * stride + i * tw * 3, y * stride + (i + 1) * tw * 3);
-      return { data, width: tw, height: th };
-    });
+    // stacked: every tile's pixels are contiguous in the result, so each tile is a view (no copy)
+    const stack = this.opts.pool ? await this.opts.pool.decodeTileStack(jpegs) : await decodeTileStack(jpegs);
+    if (!stack) return null;
+    const n = stack.width * stack.height * 3;
+    return encs.map((_, i) => ({ data: stack.data.subarray(i * n, (i + 1) * n), width: stack.width, height: stack.height }));
   }
 
   /**
@@ -137,7 +129,7 @@ export class RegionReader {
     if (!(await this.hasEncodedTiles(level, signal))) return this.slide.readRegion(x0, y0, level, w, h, signal);
     const L = this.slide.properties.levels[level];
     if (!L) throw new SlideError('OUT_OF_RANGE', `level ${level} does not exist`);
-    // every tile at once: the decodes run in the codec pool's workers
+    // every tile at once: the decodes run off this thread (libvips' threads, or the codec pool's workers)
     return assembleLevelRect(L, lx, ly, w, h, (c, r) => this.decodedTile(level, c, r, signal), { parallel: Infinity, signal });
   }
 

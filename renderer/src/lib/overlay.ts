@@ -96,11 +96,6 @@ export class HeatmapOverlay {
 
   constructor(private readonly parent: HTMLElement) {}
 
-  /** the canvas, once a map has been shown (null before) */
-  get canvas(): HTMLCanvasElement | null {
-    return this.el;
-  }
-
   /** creates the canvas and its context on first use; false (and `error` set) when WebGL2 cannot draw here */
   private ensure(): boolean {
     if (this.gl) return true;
