@@ -18,7 +18,7 @@ import { REPO_ROOT } from '../helpers/paths.js';
 import { writeSyntheticSlide } from '../fixtures/synthetic-slide.js';
 import { writeProbePackage } from '../analysis/probe.js';
 import { ResultCache } from '../../main/engine/analysis/index.js';
-import type { AnnotationSetDTO } from '../../main/contract/annotations.js';
+import type { AnnotationSetDTO, GeometryDTO } from '../../main/contract/annotations.js';
 import { annotationUrls } from '../../main/contract/annotations.js';
 import { CHROMIUM, CHROMIUM_ARGS, RENDERER_DIST, ensureRendererBuilt } from './support.js';
 
@@ -56,6 +56,11 @@ function shoelace(ring: number[][]): number {
   let s = 0;
   for (let i = 0; i + 1 < ring.length; i++) s += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1];
   return Math.abs(s) / 2;
+}
+/** area of a Polygon / MultiPolygon: exteriors minus holes */
+function areaOf(g: GeometryDTO): number {
+  const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
+  return polys.reduce((a, p) => a + shoelace(p[0]) - p.slice(1).reduce((h, q) => h + shoelace(q), 0), 0);
 }
 
 async function save(page: Page, name: string): Promise<void> {
@@ -151,14 +156,14 @@ test('annotations end-to-end in Chromium against the HTTP host', { skip: SKIP_NO
       await page.mouse.up();
     };
 
-    await t.test('rectangle (R), ellipse (O), brush (B) and point (.) tools; undo / redo with the keyboard', async () => {
+    await t.test('rectangle (R), ellipse (O), freehand (a drag with P) and point (.) tools; undo / redo with the keyboard', async () => {
       await page.keyboard.press('r');
       await dragThrough([[3800, 300], [4200, 500], [4600, 800]]);
       await waitCount(page, 2);
       await page.keyboard.press('o');
       await dragThrough([[3800, 1000], [4600, 1400]]);
       await waitCount(page, 3);
-      await page.keyboard.press('b');
+      await page.keyboard.press('p');
       await dragThrough([[400, 3400], [800, 3300], [1000, 3700], [600, 3900], [350, 3700]]);
       await waitCount(page, 4);
       await page.keyboard.press('.');
@@ -173,7 +178,7 @@ test('annotations end-to-end in Chromium against the HTTP host', { skip: SKIP_NO
       assert.ok(Math.abs(ell.cx - 4200) < 20 && Math.abs(ell.rx - 400) < 20 && Math.abs(ell.ry - 200) < 20, JSON.stringify(ell));
       const brush = s.annotations.find((x) => x.shape.kind === 'freehand')!.geometry as { type: string; coordinates: number[][][] };
       assert.equal(brush.type, 'Polygon');
-      assert.ok(brush.coordinates[0].length >= 5, 'the brush outline follows the drag');
+      assert.ok(brush.coordinates[0].length >= 5, 'the freehand outline follows the drag');
       await page.keyboard.press('Control+z');
       await waitCount(page, 4);
       await page.keyboard.press('Control+z');
@@ -188,6 +193,65 @@ test('annotations end-to-end in Chromium against the HTTP host', { skip: SKIP_NO
       await waitCount(page, 1);
       await saved(page);
       assert.deepEqual((await stored()).annotations.map((x) => x.shape.kind), ['polygon'], 'undo is saved');
+    });
+
+    await t.test('brush (B): [ and ] size it, a stroke paints a capsule, a stroke from inside adds, Alt+stroke cuts it in two', async () => {
+      await page.keyboard.press('b');
+      const size = page.getByTestId('brush-size');
+      assert.equal(await size.inputValue(), '24');
+      await page.keyboard.press(']');
+      assert.equal(await size.inputValue(), '30');
+      await page.keyboard.press('[');
+      assert.equal(await size.inputValue(), '24');
+      // level-0 px per screen px, from the view the viewer publishes
+      const view = (await page.getByTestId('viewer').getAttribute('data-view'))!.split(',').map(Number);
+      const k = view[2] / (await page.getByTestId('viewer').boundingBox())!.width;
+      const r = 12 * k;
+      // the outline follows the pointer at the brush's size
+      const hover = await toScreen(page, 900, 3500);
+      await page.mouse.move(hover.x, hover.y);
+      assert.equal(await page.getByTestId('brush-cursor').getAttribute('r'), '12');
+      const n0 = await count(page);
+      await dragThrough([[400, 3500], [900, 3500], [1400, 3500]]);
+      await waitCount(page, n0 + 1);
+      await saved(page);
+      const painted = () => stored().then((x) => x.annotations[x.annotations.length - 1]);
+      const a1 = await painted();
+      assert.equal(a1.shape.kind, 'polygon');
+      // a straight stroke: 1000 × 2r plus a disc. The mouse lands on whole screen px (the length is good to ±2 px, k
+      // level-0 px each) and the round ends are polygons within a quarter screen px of their arcs
+      const tol = 2 * k * 2 * r + 2 * Math.PI * r * (k / 4);
+      const capsule = 1000 * 2 * r + Math.PI * r * r;
+      assert.ok(Math.abs(areaOf(a1.geometry) - capsule) <= tol, `painted ${areaOf(a1.geometry)} vs ${capsule} ± ${tol} level-0 px²`);
+      // its handles: fewer than its vertices (the round ends' are dense), each at least 6 screen px from the last
+      const nv = (a1.geometry as { coordinates: number[][][] }).coordinates[0].length - 1;
+      const hs = await page.getByTestId('annotation-handle').evaluateAll((els) => els.map((e) => [Number(e.getAttribute('x')), Number(e.getAttribute('y'))]));
+      assert.ok(hs.length >= 4 && hs.length < nv, `${hs.length} handles for ${nv} vertices`);
+      for (let i = 1; i < hs.length; i++) assert.ok(Math.hypot(hs[i][0] - hs[i - 1][0], hs[i][1] - hs[i - 1][1]) >= 6, `handles ${i - 1}, ${i}: ${hs[i - 1]} ${hs[i]}`);
+      // from inside the selected area: the same annotation grows by the stroke's part outside it
+      await dragThrough([[900, 3500], [900, 3700], [900, 3900]]);
+      await saved(page);
+      const a2 = await painted();
+      assert.equal(a2.id, a1.id);
+      assert.equal(await count(page), n0 + 1, 'added to, not a new one');
+      const grown = (400 - r) * 2 * r + (Math.PI * r * r) / 2; // the arm below the bar and its round end
+      assert.ok(Math.abs(areaOf(a2.geometry) - areaOf(a1.geometry) - grown) <= tol, `grew by ${areaOf(a2.geometry) - areaOf(a1.geometry)} vs ${grown} ± ${tol}`);
+      // Alt: cut across the bar left of the arm → two parts
+      await page.keyboard.down('Alt');
+      await dragThrough([[650, 3300], [650, 3500], [650, 3700]]);
+      await page.keyboard.up('Alt');
+      await saved(page);
+      const a3 = await painted();
+      assert.equal(a3.id, a1.id);
+      assert.equal(a3.shape.kind, 'multipolygon');
+      assert.equal(a3.geometry.type, 'MultiPolygon');
+      const cut = 2 * r * 2 * r; // the bar's full width, as wide as the brush
+      assert.ok(Math.abs(areaOf(a2.geometry) - areaOf(a3.geometry) - cut) <= tol, `cut ${areaOf(a2.geometry) - areaOf(a3.geometry)} vs ${cut} ± ${tol}`);
+      // three undos take the brush's work back
+      for (let i = 0; i < 3; i++) await page.keyboard.press('Control+z');
+      await waitCount(page, n0);
+      await saved(page);
+      assert.equal((await stored()).annotations.length, n0);
     });
 
     await t.test('select (S): move the polygon, drag a vertex, Alt+click removes one; undo restores it', async () => {

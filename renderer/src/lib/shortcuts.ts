@@ -8,8 +8,8 @@ export type Command =
 
 /** annotation tools and edits (handled by lib/annotations/state.svelte.ts annotationCommand) */
 export type AnnotationCommand =
-  | 'ann-tool-select' | 'ann-tool-rectangle' | 'ann-tool-ellipse' | 'ann-tool-polygon' | 'ann-tool-freehand' | 'ann-tool-point'
-  | 'ann-undo' | 'ann-redo' | 'ann-delete' | 'ann-panel';
+  | 'ann-tool-select' | 'ann-tool-rectangle' | 'ann-tool-ellipse' | 'ann-tool-polygon' | 'ann-tool-brush' | 'ann-tool-point'
+  | 'ann-brush-smaller' | 'ann-brush-larger' | 'ann-undo' | 'ann-redo' | 'ann-delete' | 'ann-panel';
 
 export interface KeyLike {
   key: string;
@@ -34,8 +34,9 @@ export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: 'E or right-click', action: 'Explain the patch under the cursor' },
   { keys: 'F', action: 'Fullscreen' },
   { keys: 'L', action: 'Toggle the annotations panel' },
-  { keys: 'S · R · O · P · B · .', action: 'Annotation tools: select, rectangle, ellipse, polygon, brush (freehand), point' },
+  { keys: 'S · R · O · P · B · .', action: 'Annotation tools: select, rectangle, ellipse, polygon (drag: freehand outline), brush, point' },
   { keys: 'Enter / double-click', action: 'Close the polygon being drawn (Backspace drops its last vertex)' },
+  { keys: '[ / ]', action: 'Brush smaller / larger; a stroke from inside the selected area adds to it, Alt+stroke cuts' },
   { keys: 'Delete', action: 'Delete the selected annotation (Alt+click a vertex removes it)' },
   { keys: 'Ctrl/Cmd + Z', action: 'Undo an annotation change' },
   { keys: 'Ctrl/Cmd + Shift + Z or Ctrl + Y', action: 'Redo' },
@@ -72,7 +73,9 @@ export function commandForKey(e: KeyLike): Command | null {
     case 'r': case 'R': return 'ann-tool-rectangle';
     case 'o': case 'O': return 'ann-tool-ellipse';
     case 'p': case 'P': return 'ann-tool-polygon';
-    case 'b': case 'B': return 'ann-tool-freehand';
+    case 'b': case 'B': return 'ann-tool-brush';
+    case '[': return 'ann-brush-smaller';
+    case ']': return 'ann-brush-larger';
     case '.': return 'ann-tool-point';
     case 'Delete': case 'Backspace': return 'ann-delete';
     default: return null;

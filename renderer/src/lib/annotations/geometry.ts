@@ -173,3 +173,16 @@ export const hexToRgb = (hex: string): [number, number, number] => {
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 };
 export const rgbToHex = (c: [number, number, number]) => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
+
+/** even-odd point-in-area test over every ring of a Polygon / MultiPolygon (holes are outside); false for others */
+export function insideArea(g: GeometryDTO, [x, y]: PositionDTO): boolean {
+  const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
+  let inside = false;
+  for (const r of polys.flat()) {
+    for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+      const [ax, ay] = r[i], [bx, by] = r[j];
+      if ((ay > y) !== (by > y) && x < ((bx - ax) * (y - ay)) / (by - ay) + ax) inside = !inside;
+    }
+  }
+  return inside;
+}

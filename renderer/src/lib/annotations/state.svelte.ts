@@ -11,14 +11,17 @@ import { DEFAULT_ANNOTATION_CLASSES } from '../../../../main/contract/annotation
 import { app, bridge, pushError, pushNotice } from '../store.svelte.js';
 import { an, displayRange } from '../analysis.svelte.js';
 import { annotationApi as api } from './api.js';
+import { BRUSH_DEFAULT_PX, BRUSH_MAX_PX, BRUSH_MIN_PX, brushStep } from './brush-size.js';
 
-export type Tool = 'select' | 'rectangle' | 'ellipse' | 'polygon' | 'freehand' | 'point';
+const BRUSH_KEY = 'glassbox.brushPx';
+
+export type Tool = 'select' | 'rectangle' | 'ellipse' | 'polygon' | 'brush' | 'point';
 export const TOOLS: Array<{ id: Tool; label: string; key: string; title: string }> = [
   { id: 'select', label: 'Select', key: 'S', title: 'Select, move, edit vertices (S); drag the slide to pan' },
   { id: 'rectangle', label: 'Rectangle', key: 'R', title: 'Rectangle (R): drag' },
   { id: 'ellipse', label: 'Ellipse', key: 'O', title: 'Ellipse (O): drag' },
-  { id: 'polygon', label: 'Polygon', key: 'P', title: 'Polygon (P): click the vertices, double-click or click the first one to close; Backspace removes the last' },
-  { id: 'freehand', label: 'Brush', key: 'B', title: 'Freehand / brush outline (B): drag around the region' },
+  { id: 'polygon', label: 'Polygon', key: 'P', title: 'Polygon (P): click the vertices, double-click or click the first one to close; Backspace removes the last. Or drag: a freehand outline' },
+  { id: 'brush', label: 'Brush', key: 'B', title: 'Brush (B): paint an area. A stroke that starts inside the selected area adds to it; Alt+stroke cuts from it; [ and ] change the size' },
   { id: 'point', label: 'Point', key: '.', title: 'Point (.): click' },
 ];
 
@@ -44,6 +47,8 @@ export const ann = $state({
   showRegions: false,
   /** a shape is being drawn (Esc cancels it) */
   drawing: false,
+  /** the brush's diameter in screen px ([ and ] change it; remembered) */
+  brushPx: storedBrushPx(),
   undo: 0,
   redo: 0,
   measurements: {} as Record<string, AnnotationMeasurementsDTO>,
@@ -51,6 +56,16 @@ export const ann = $state({
   /** the heatmap the statistics are of, e.g. "Grad-CAM · red" */
   statsOf: null as string | null,
 });
+
+function storedBrushPx(): number {
+  let v = NaN;
+  try { v = Number(globalThis.localStorage?.getItem(BRUSH_KEY)); } catch { /* no storage */ }
+  return Number.isFinite(v) && v >= BRUSH_MIN_PX && v <= BRUSH_MAX_PX ? v : BRUSH_DEFAULT_PX;
+}
+export function setBrushPx(px: number): void {
+  ann.brushPx = Math.min(BRUSH_MAX_PX, Math.max(BRUSH_MIN_PX, Math.round(px)));
+  try { globalThis.localStorage?.setItem(BRUSH_KEY, String(ann.brushPx)); } catch { /* no storage */ }
+}
 
 const undoStack: Step[] = [];
 const redoStack: Step[] = [];
@@ -347,6 +362,10 @@ export function annotationCommand(cmd: string): boolean {
     case 'ann-redo': if (typing) document.execCommand('redo'); else redo(); return true;
     case 'ann-delete': removeSelected(); return true;
     case 'ann-panel': ann.showPanel = !ann.showPanel; return true;
+    case 'ann-brush-smaller': case 'ann-brush-larger':
+      setBrushPx(brushStep(ann.brushPx, cmd === 'ann-brush-larger'));
+      if (ann.tool !== 'brush') ann.tool = 'brush';
+      return true;
   }
   return false;
 }
