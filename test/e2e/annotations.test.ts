@@ -254,6 +254,37 @@ test('annotations end-to-end in Chromium against the HTTP host', { skip: SKIP_NO
       assert.equal((await stored()).annotations.length, n0);
     });
 
+    await t.test('line (V): the ruler reads the length while drawing; Enter ends it; its length in µm in the panel', async () => {
+      await page.keyboard.press('v');
+      const n0 = await count(page);
+      const view = (await page.getByTestId('viewer').getAttribute('data-view'))!.split(',').map(Number);
+      const k = view[2] / (await page.getByTestId('viewer').boundingBox())!.width; // level-0 px per screen px
+      await clickAt(page, 400, 300);
+      const to = await toScreen(page, 1400, 300);
+      await page.mouse.move(to.x, to.y, { steps: 3 });
+      // 1000 level-0 px at 0.5 µm/px, good to ±1 screen px at each end
+      const read = Number((await page.getByTestId('ruler').textContent())!.replace(/[^\d.]/g, ''));
+      assert.match((await page.getByTestId('ruler').textContent())!, /^\d+\.\d µm$/);
+      assert.ok(Math.abs(read - 500) <= 2 * k * 0.5, `ruler ${read} µm`);
+      await page.mouse.click(to.x, to.y);
+      await clickAt(page, 1400, 800);
+      await page.keyboard.press('Enter');
+      await waitCount(page, n0 + 1);
+      await saved(page);
+      const line = (await stored()).annotations.find((x) => x.shape.kind === 'polyline')!;
+      assert.equal(line.geometry.type, 'LineString');
+      const pts = (line.geometry as { coordinates: number[][] }).coordinates;
+      assert.equal(pts.length, 3);
+      const len = (Math.hypot(pts[1][0] - pts[0][0], pts[1][1] - pts[0][1]) + Math.hypot(pts[2][0] - pts[1][0], pts[2][1] - pts[1][1])) * 0.5;
+      assert.ok(Math.abs(len - 750) <= 4 * k * 0.5, `${len} µm`);
+      await page.getByTestId('ann-length').waitFor({ state: 'visible' });
+      await page.waitForFunction((want) => document.querySelector('[data-testid=ann-length]')?.textContent === want, `${len.toFixed(1)} µm`, { timeout: 5000 });
+      assert.equal(await page.getByTestId('ruler').count(), 0, 'the ruler goes with the draft');
+      await page.keyboard.press('Control+z');
+      await waitCount(page, n0);
+      await saved(page);
+    });
+
     await t.test('select (S): move the polygon, drag a vertex, Alt+click removes one; undo restores it', async () => {
       await page.keyboard.press('s');
       const ring0 = (((await stored()).annotations[0].geometry) as { coordinates: number[][][] }).coordinates[0];

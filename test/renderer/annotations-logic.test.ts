@@ -71,7 +71,7 @@ test('areas in µm² up to 0.1 mm², then mm²; px² and px when the µm/px is u
 test('annotation keys do not clash with the viewer\'s and are listed in the help', () => {
   const keys: Array<[Parameters<typeof commandForKey>[0], string | null]> = [
     [{ key: 's' }, 'ann-tool-select'], [{ key: 'R' }, 'ann-tool-rectangle'], [{ key: 'o' }, 'ann-tool-ellipse'], [{ key: 'p' }, 'ann-tool-polygon'],
-    [{ key: 'b' }, 'ann-tool-brush'], [{ key: '[' }, 'ann-brush-smaller'], [{ key: ']' }, 'ann-brush-larger'], [{ key: '.' }, 'ann-tool-point'], [{ key: 'l' }, 'ann-panel'], [{ key: 'Delete' }, 'ann-delete'],
+    [{ key: 'b' }, 'ann-tool-brush'], [{ key: 'v' }, 'ann-tool-polyline'], [{ key: '[' }, 'ann-brush-smaller'], [{ key: ']' }, 'ann-brush-larger'], [{ key: '.' }, 'ann-tool-point'], [{ key: 'l' }, 'ann-panel'], [{ key: 'Delete' }, 'ann-delete'],
     [{ key: 'Backspace' }, 'ann-delete'], [{ key: 'z', ctrlKey: true }, 'ann-undo'], [{ key: 'Z', metaKey: true, shiftKey: true }, 'ann-redo'],
     [{ key: 'y', ctrlKey: true }, 'ann-redo'],
     // typing in a field keeps the field's own keys (its undo too)
@@ -83,5 +83,5 @@ test('annotation keys do not clash with the viewer\'s and are listed in the help
   // Edit ▸ Undo / Redo of the desktop menu arrive as menu commands
   assert.deepEqual([parseMenuCommand('undo'), parseMenuCommand('redo')], [{ command: 'ann-undo' }, { command: 'ann-redo' }]);
   const help = SHORTCUTS.map((s) => `${s.keys} ${s.action}`).join('\n');
-  for (const re of [/Undo/, /Redo/, /annotations panel/, /rectangle, ellipse, polygon \(drag: freehand outline\), brush/, /Brush smaller \/ larger/, /Delete the selected annotation/]) assert.match(help, re);
+  for (const re of [/Undo/, /Redo/, /annotations panel/, /rectangle, ellipse, polygon \(drag: freehand outline\), line \(a ruler\), brush/, /Brush smaller \/ larger/, /Delete the selected annotation/]) assert.match(help, re);
 });

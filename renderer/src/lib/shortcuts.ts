@@ -8,7 +8,7 @@ export type Command =
 
 /** annotation tools and edits (handled by lib/annotations/state.svelte.ts annotationCommand) */
 export type AnnotationCommand =
-  | 'ann-tool-select' | 'ann-tool-rectangle' | 'ann-tool-ellipse' | 'ann-tool-polygon' | 'ann-tool-brush' | 'ann-tool-point'
+  | 'ann-tool-select' | 'ann-tool-rectangle' | 'ann-tool-ellipse' | 'ann-tool-polygon' | 'ann-tool-polyline' | 'ann-tool-brush' | 'ann-tool-point'
   | 'ann-brush-smaller' | 'ann-brush-larger' | 'ann-undo' | 'ann-redo' | 'ann-delete' | 'ann-panel';
 
 export interface KeyLike {
@@ -34,8 +34,8 @@ export const SHORTCUTS: { keys: string; action: string }[] = [
   { keys: 'E or right-click', action: 'Explain the patch under the cursor' },
   { keys: 'F', action: 'Fullscreen' },
   { keys: 'L', action: 'Toggle the annotations panel' },
-  { keys: 'S · R · O · P · B · .', action: 'Annotation tools: select, rectangle, ellipse, polygon (drag: freehand outline), brush, point' },
-  { keys: 'Enter / double-click', action: 'Close the polygon being drawn (Backspace drops its last vertex)' },
+  { keys: 'S · R · O · P · V · B · .', action: 'Annotation tools: select, rectangle, ellipse, polygon (drag: freehand outline), line (a ruler), brush, point' },
+  { keys: 'Enter / double-click', action: 'Close the polygon or end the line being drawn (Backspace drops its last vertex)' },
   { keys: '[ / ]', action: 'Brush smaller / larger; a stroke from inside the selected area adds to it, Alt+stroke cuts' },
   { keys: 'Delete', action: 'Delete the selected annotation (Alt+click a vertex removes it)' },
   { keys: 'Ctrl/Cmd + Z', action: 'Undo an annotation change' },
@@ -74,6 +74,7 @@ export function commandForKey(e: KeyLike): Command | null {
     case 'o': case 'O': return 'ann-tool-ellipse';
     case 'p': case 'P': return 'ann-tool-polygon';
     case 'b': case 'B': return 'ann-tool-brush';
+    case 'v': case 'V': return 'ann-tool-polyline';
     case '[': return 'ann-brush-smaller';
     case ']': return 'ann-brush-larger';
     case '.': return 'ann-tool-point';

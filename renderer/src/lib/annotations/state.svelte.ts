@@ -15,12 +15,13 @@ import { BRUSH_DEFAULT_PX, BRUSH_MAX_PX, BRUSH_MIN_PX, brushStep } from './brush
 
 const BRUSH_KEY = 'glassbox.brushPx';
 
-export type Tool = 'select' | 'rectangle' | 'ellipse' | 'polygon' | 'brush' | 'point';
+export type Tool = 'select' | 'rectangle' | 'ellipse' | 'polygon' | 'polyline' | 'brush' | 'point';
 export const TOOLS: Array<{ id: Tool; label: string; key: string; title: string }> = [
   { id: 'select', label: 'Select', key: 'S', title: 'Select, move, edit vertices (S); drag the slide to pan' },
   { id: 'rectangle', label: 'Rectangle', key: 'R', title: 'Rectangle (R): drag' },
   { id: 'ellipse', label: 'Ellipse', key: 'O', title: 'Ellipse (O): drag' },
   { id: 'polygon', label: 'Polygon', key: 'P', title: 'Polygon (P): click the vertices, double-click or click the first one to close; Backspace removes the last. Or drag: a freehand outline' },
+  { id: 'polyline', label: 'Line', key: 'V', title: 'Line / polyline (V): click the points, double-click or Enter to end; the length shows as you draw' },
   { id: 'brush', label: 'Brush', key: 'B', title: 'Brush (B): paint an area. A stroke that starts inside the selected area adds to it; Alt+stroke cuts from it; [ and ] change the size' },
   { id: 'point', label: 'Point', key: '.', title: 'Point (.): click' },
 ];
