@@ -38,6 +38,24 @@ test('move, drag a handle, remove a vertex', () => {
   assert.equal(removeVertex({ shape: { kind: 'polygon' }, geometry: { type: 'Polygon', coordinates: [tri.coordinates[0]] } }, { ring: 0, index: 0, at: [0, 0] }), null, 'a triangle keeps its 3 vertices');
 });
 
+test('MultiPolygons (a brush cut in two) edit like polygons: handles through every polygon\'s rings, structure kept', () => {
+  const two: { shape: ShapeDTO; geometry: GeometryDTO } = {
+    shape: { kind: 'multipolygon' },
+    geometry: { type: 'MultiPolygon', coordinates: [square.geometry.coordinates as PositionDTO[][], [[[20, 0], [30, 0], [30, 10], [20, 10], [20, 0]]]] },
+  };
+  const h = handles(two);
+  assert.equal(h.length, 12, 'square and its hole (8), then the second square (4)');
+  assert.deepEqual([h[8].ring, h[8].index, h[8].at], [2, 0, [20, 0]]);
+  const moved = moveHandle(two, h[9], [35, -5]).geometry as { type: string; coordinates: PositionDTO[][][] };
+  assert.equal(moved.type, 'MultiPolygon');
+  assert.deepEqual(moved.coordinates[1][0], [[20, 0], [35, -5], [30, 10], [20, 10], [20, 0]]);
+  assert.deepEqual(moved.coordinates[0], two.geometry.coordinates[0], 'the other polygon is untouched');
+  const cut = removeVertex(two, h[5]) as { type: string; coordinates: PositionDTO[][][] };
+  assert.equal(cut.type, 'MultiPolygon');
+  assert.deepEqual(cut.coordinates[0][1], [[4, 4], [6, 6], [4, 6], [4, 4]], 'the hole lost its second vertex');
+  assert.equal(removeVertex({ ...two, geometry: cut }, { ring: 1, index: 0, at: [4, 4] }), null, 'a triangle keeps its 3 vertices');
+});
+
 test('SVG path data: rings closed with Z, holes as further subpaths (even-odd fill), lines open', () => {
   assert.equal(pathData(square.geometry), 'M0 0L10 0L10 10L0 10L0 0ZM4 4L6 4L6 6L4 6L4 4Z');
   assert.equal(pathData({ type: 'LineString', coordinates: [[0, 0], [10, 0]] }), 'M0 0L10 0');

@@ -62,9 +62,21 @@ export function translate(a: Pick<AnnotationDTO, 'shape' | 'geometry'>, dx: numb
   return { shape, geometry: mapGeometry(a.geometry, ([x, y]) => [x + dx, y + dy]) };
 }
 
+/** the rings of a Polygon / MultiPolygon in one list (polygon by polygon, exterior first); other geometries: none */
+function ringsOf(g: GeometryDTO): RingDTO[] {
+  return g.type === 'Polygon' ? g.coordinates : g.type === 'MultiPolygon' ? g.coordinates.flat() : [];
+}
+/** the same Polygon / MultiPolygon with its rings (as ringsOf lists them) replaced */
+function withRings(g: GeometryDTO & { type: 'Polygon' | 'MultiPolygon' }, rings: RingDTO[]): GeometryDTO {
+  if (g.type === 'Polygon') return { type: 'Polygon', coordinates: rings };
+  let k = 0;
+  return { type: 'MultiPolygon', coordinates: g.coordinates.map((p) => p.map(() => rings[k++])) };
+}
+
 /**
- * The editable handles of a shape: a rectangle's / ellipse's 4 box corners, else the vertices of a Polygon's
- * rings (the closing duplicate left out) or of a line / points. MultiPolygons are moved, not vertex-edited.
+ * The editable handles of a shape: a rectangle's / ellipse's 4 box corners, else the vertices of a Polygon's or
+ * MultiPolygon's rings (`ring` counts through every polygon's rings; the closing duplicate left out) or of a line /
+ * points.
  */
 export interface Handle { ring: number; index: number; at: PositionDTO }
 export function handles(a: Pick<AnnotationDTO, 'shape' | 'geometry'>): Handle[] {
@@ -73,7 +85,7 @@ export function handles(a: Pick<AnnotationDTO, 'shape' | 'geometry'>): Handle[] 
     const b = bounds(a);
     return [[b.x, b.y], [b.x + b.w, b.y], [b.x + b.w, b.y + b.h], [b.x, b.y + b.h]].map((at, index) => ({ ring: -1, index, at: at as PositionDTO }));
   }
-  if (g.type === 'Polygon') return g.coordinates.flatMap((r, ring) => r.slice(0, -1).map((at, index) => ({ ring, index, at })));
+  if (g.type === 'Polygon' || g.type === 'MultiPolygon') return ringsOf(g).flatMap((r, ring) => r.slice(0, -1).map((at, index) => ({ ring, index, at })));
   if (g.type === 'LineString' || g.type === 'MultiPoint') return g.coordinates.map((at, index) => ({ ring: 0, index, at }));
   if (g.type === 'Point') return [{ ring: 0, index: 0, at: g.coordinates }];
   return [];
@@ -89,13 +101,9 @@ export function moveHandle(a: Pick<AnnotationDTO, 'shape' | 'geometry'>, h: Hand
     const shape = s.kind === 'rectangle' ? rectFrom(opp, p) : ellipseFrom(opp, p);
     return { shape, geometry: g };
   }
-  if (g.type === 'Polygon') {
-    const coordinates = g.coordinates.map((r, ri) => {
-      if (ri !== h.ring) return r;
-      const open = r.slice(0, -1).map((q, i) => (i === h.index ? p : q));
-      return close(open);
-    });
-    return { shape: s, geometry: { type: 'Polygon', coordinates } };
+  if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+    const rings = ringsOf(g).map((r, ri) => (ri === h.ring ? close(r.slice(0, -1).map((q, i) => (i === h.index ? p : q))) : r));
+    return { shape: s, geometry: withRings(g, rings) };
   }
   if (g.type === 'LineString' || g.type === 'MultiPoint') return { shape: s, geometry: { ...g, coordinates: g.coordinates.map((q, i) => (i === h.index ? p : q)) } };
   if (g.type === 'Point') return { shape: s, geometry: { type: 'Point', coordinates: p } };
@@ -105,11 +113,11 @@ export function moveHandle(a: Pick<AnnotationDTO, 'shape' | 'geometry'>, h: Hand
 /** a polygon vertex removed (rings keep ≥ 3 distinct vertices); null when it cannot be */
 export function removeVertex(a: Pick<AnnotationDTO, 'shape' | 'geometry'>, h: Handle): GeometryDTO | null {
   const g = a.geometry;
-  if (g.type !== 'Polygon' || h.ring < 0) return null;
-  const r = g.coordinates[h.ring];
-  if (r.length - 1 <= 3) return null;
-  const coordinates = g.coordinates.map((ring, ri) => (ri === h.ring ? close(ring.slice(0, -1).filter((_, i) => i !== h.index)) : ring));
-  return { type: 'Polygon', coordinates };
+  if ((g.type !== 'Polygon' && g.type !== 'MultiPolygon') || h.ring < 0) return null;
+  const rings = ringsOf(g);
+  const r = rings[h.ring];
+  if (!r || r.length - 1 <= 3) return null;
+  return withRings(g, rings.map((ring, ri) => (ri === h.ring ? close(ring.slice(0, -1).filter((_, i) => i !== h.index)) : ring)));
 }
 
 function segDist(p: PositionDTO, a: PositionDTO, b: PositionDTO): number {
