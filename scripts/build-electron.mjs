@@ -38,4 +38,6 @@ await Promise.all([
 // the codec pool's worker (plain JS) is loaded at run time from beside main.js (main/engine/tiff/decode-pool.ts),
 // with the codec registry and codecs it shares with the main thread
 for (const f of ['codec-worker.mjs', 'codec-registry.mjs', 'raw-codecs.mjs', 'openjpeg.mjs', 'image-codec.mjs']) copyFileSync(join(root, 'main/engine/tiff', f), join(root, 'dist/electron', f));
+// the ONNX Runtime thread's worker (main/engine/explain/ort-thread.ts), likewise found beside main.js
+copyFileSync(join(root, 'main/engine/explain/ort-worker.mjs'), join(root, 'dist/electron/ort-worker.mjs'));
 console.log(`built dist/electron/main.js and dist/electron/preload.cjs in ${Date.now() - t0} ms`);

@@ -22,6 +22,8 @@ const DIST = join(REPO_ROOT, 'dist', 'electron');
 
 test('scripts/build-electron.mjs bundles main (ESM) and preload (one CJS file requiring only electron)', () => {
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build-electron.mjs')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  // the workers main.js starts are found beside it (decode-pool.ts codecWorkerUrl, ort-thread.ts ortWorkerUrl)
+  for (const f of ['codec-worker.mjs', 'ort-worker.mjs']) assert.ok(existsSync(join(DIST, f)), `${f} beside main.js`);
   const pre = readFileSync(join(DIST, 'preload.cjs'), 'utf8');
   const requires = [...pre.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]);
   assert.deepEqual([...new Set(requires)], ['electron']);

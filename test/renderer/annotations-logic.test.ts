@@ -50,7 +50,7 @@ test('MultiPolygons (a brush cut in two) edit like polygons: handles through eve
   assert.equal(moved.type, 'MultiPolygon');
   assert.deepEqual(moved.coordinates[1][0], [[20, 0], [35, -5], [30, 10], [20, 10], [20, 0]]);
   assert.deepEqual(moved.coordinates[0], two.geometry.coordinates[0], 'the other polygon is untouched');
-  const cut = removeVertex(two, h[5]) as { type: string; coordinates: PositionDTO[][][] };
+  const cut = removeVertex(two, h[5]) as { type: 'MultiPolygon'; coordinates: PositionDTO[][][] };
   assert.equal(cut.type, 'MultiPolygon');
   assert.deepEqual(cut.coordinates[0][1], [[4, 4], [6, 6], [4, 6], [4, 4]], 'the hole lost its second vertex');
   assert.equal(removeVertex({ ...two, geometry: cut }, { ring: 1, index: 0, at: [4, 4] }), null, 'a triangle keeps its 3 vertices');

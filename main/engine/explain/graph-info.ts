@@ -4,6 +4,7 @@
  * given feeds and, when batch is free, once more at another batch size: dims that differ are symbolic (-1).
  */
 import * as ort from 'onnxruntime-node';
+import { createThreadSession, type OrtSession } from './ort-thread.js';
 import {
   DT, type ModelProto, type NodeProto, type TensorProto, decodeModelBytes, defaultOpset, encodeModel, getAttr, num,
   tensorToNumbers, valueInfo,
@@ -125,9 +126,9 @@ export async function probeShapes(bytes: Uint8Array, label: string, feeds1: Feed
   for (const n of probe.graph!.node ?? []) {
     for (const o of n.output ?? []) if (o && !existing.has(o)) { probe.graph!.output!.push(valueInfo(o)); existing.add(o); }
   }
-  let session: ort.InferenceSession;
+  let session: OrtSession;
   try {
-    session = await ort.InferenceSession.create(encodeModel(probe), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+    session = await createThreadSession(encodeModel(probe), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 }, true);
   } catch (e) {
     throw new ExplainError('MALFORMED_MODEL', `ONNX model ${label} cannot be loaded by onnxruntime: ${(e as Error).message}`, { cause: e });
   }

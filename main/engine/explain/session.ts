@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExplainError, type ExecutionProviderName } from './types.js';
 import { cachedSession, commitSession, discard, sessionCachePath, sessionTempPath } from './disk-cache.js';
+import { createThreadSession, type OrtSession } from './ort-thread.js';
 
 const require = createRequire(import.meta.url);
 
@@ -44,7 +45,7 @@ const runFailures = new Map<string, string>();
 /** Tests only: replace provider discovery ('auto' order before CPU) and session creation, e.g. to inject a failing provider. */
 export interface ProviderHooks {
   autoOrder?: () => ExecutionProviderName[];
-  create?: (bytes: Uint8Array, ep: ExecutionProviderName, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+  create?: (bytes: Uint8Array, ep: ExecutionProviderName, options: ort.InferenceSession.SessionOptions) => Promise<OrtSession>;
 }
 let hooks: ProviderHooks = {};
 /** Install (or with {} remove) provider hooks; also forgets the failure memos. Clear the session cache around it. */
@@ -75,10 +76,15 @@ const baseOptions: ort.InferenceSession.SessionOptions = {
   extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
 };
 
-/** A model to open a session on: its bytes on demand, and (optional) the identity its optimised CPU model is cached under. */
+/**
+ * A model to open a session on: its bytes on demand, and (optional) the identity its optimised CPU model is cached
+ * under. `owned`: the bytes are this layer's to give away (moved to the ORT thread, not copied); `bytes()` then
+ * builds them again if asked after that (another provider tried).
+ */
 export interface ModelSource {
   bytes: () => Uint8Array;
   cacheId?: string;
+  owned?: boolean;
 }
 
 function sourceOf(m: Uint8Array | ModelSource): ModelSource {
@@ -86,19 +92,21 @@ function sourceOf(m: Uint8Array | ModelSource): ModelSource {
   return { bytes: () => m };
 }
 
-async function tryCreate(src: ModelSource, ep: ExecutionProviderName): Promise<ort.InferenceSession> {
+/** sessions are built and run on the ORT thread (./ort-thread.ts), so building one never stalls the host */
+async function tryCreate(src: ModelSource, ep: ExecutionProviderName): Promise<OrtSession> {
   const options = { ...baseOptions, executionProviders: [ep] };
   if (hooks.create) return hooks.create(src.bytes(), ep, options);
   const path = ep === 'cpu' && src.cacheId ? sessionCachePath(src.cacheId, options) : null;
-  if (!path) return ort.InferenceSession.create(src.bytes(), options);
+  const own = !!src.owned;
+  if (!path) return createThreadSession(src.bytes(), options, own);
   // the optimised model a previous process saved: no graph optimisation to redo (disk-cache.ts)
   const hit = cachedSession(path);
   if (hit) {
-    try { return await ort.InferenceSession.create(hit, { ...options, graphOptimizationLevel: 'disabled' }); } catch { /* unreadable: rebuild it */ }
+    try { return await createThreadSession(hit, { ...options, graphOptimizationLevel: 'disabled' }); } catch { /* unreadable: rebuild it */ }
   }
   const tmp = sessionTempPath(path);
   try {
-    const session = await ort.InferenceSession.create(src.bytes(), { ...options, optimizedModelFilePath: tmp });
+    const session = await createThreadSession(src.bytes(), { ...options, optimizedModelFilePath: tmp }, own);
     commitSession(tmp, path);
     return session;
   } catch (e) {
@@ -108,7 +116,7 @@ async function tryCreate(src: ModelSource, ep: ExecutionProviderName): Promise<o
 }
 
 export interface CreatedSession {
-  session: ort.InferenceSession;
+  session: OrtSession;
   /** the provider actually used */
   ep: ExecutionProviderName;
   /** 'auto' only: why a GPU provider was passed over for CPU */
@@ -168,7 +176,8 @@ export async function acquireSession(key: string, build: () => Uint8Array, ep: E
   const fullKey = `${key}|${prior ? 'cpu' : ep}`;
   let entry = entries.get(fullKey);
   if (entry) { entries.delete(fullKey); entries.set(fullKey, entry); } else {
-    const promise = Promise.resolve().then(() => createSession({ bytes: once(build), cacheId }, prior ? 'cpu' : ep));
+    // build() serialises afresh on each call: the bytes are ours to move to the ORT thread
+    const promise = Promise.resolve().then(() => createSession({ bytes: once(build), cacheId, owned: true }, prior ? 'cpu' : ep));
     entry = { key: fullKey, promise, refs: 0 };
     entries.set(fullKey, entry);
     promise.catch(() => entries.delete(fullKey));
@@ -246,12 +255,11 @@ export class ManagedSession {
   async release(): Promise<void> { await this.cur.release(); }
 }
 
-/** `f` called at most once (a model is serialised once even when several providers are tried). */
-function once<T>(f: () => T): () => T {
-  let done = false;
-  let v: T;
+/** `f` called once (a model is serialised once when several providers are tried), again only when its bytes moved away */
+function once(f: () => Uint8Array): () => Uint8Array {
+  let v: Uint8Array | null = null;
   return () => {
-    if (!done) { v = f(); done = true; }
+    if (!v || v.byteLength === 0) v = f();
     return v;
   };
 }
