@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GeometryDTO, PositionDTO, ShapeDTO } from '../../main/contract/annotations.js';
 import {
-  bounds, ellipseFrom, formatArea, formatLength, handles, hexToRgb, moveHandle, pathData, rectFrom, removeVertex, rgbToHex, simplify, translate,
+  bounds, ellipseFrom, formatArea, formatLength, handles, hexToRgb, moveHandle, pathData, rectFrom, removeVertex, rgbToHex, scaledLength, simplify, translate,
 } from '../../renderer/src/lib/annotations/geometry.js';
 import { commandForKey, parseMenuCommand, SHORTCUTS } from '../../renderer/src/lib/shortcuts.js';
 
@@ -54,6 +54,13 @@ test('MultiPolygons (a brush cut in two) edit like polygons: handles through eve
   assert.equal(cut.type, 'MultiPolygon');
   assert.deepEqual(cut.coordinates[0][1], [[4, 4], [6, 6], [4, 6], [4, 4]], 'the hole lost its second vertex');
   assert.equal(removeVertex({ ...two, geometry: cut }, { ring: 1, index: 0, at: [4, 4] }), null, 'a triangle keeps its 3 vertices');
+});
+
+test('the ruler\'s length: µm with per-axis µm/px, px without', () => {
+  assert.equal(scaledLength([[0, 0], [3, 4], [3, 10]], { x: 0.5, y: 0.5 }), 5.5);
+  assert.equal(scaledLength([[0, 0], [3, 4], [3, 10]], null), 11);
+  assert.equal(scaledLength([[0, 0], [0, 1]], { x: 1, y: 2 }), 2);
+  assert.equal(scaledLength([[7, 7]], null), 0);
 });
 
 test('SVG path data: rings closed with Z, holes as further subpaths (even-odd fill), lines open', () => {

@@ -182,6 +182,13 @@ export const hexToRgb = (hex: string): [number, number, number] => {
 };
 export const rgbToHex = (c: [number, number, number]) => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
 
+/** the length of a path in µm with per-axis µm/px, in px when `mpp` is null (a line's ruler) */
+export function scaledLength(pts: PositionDTO[], mpp: { x: number; y: number } | null): number {
+  let len = 0;
+  for (let i = 1; i < pts.length; i++) len += Math.hypot((pts[i][0] - pts[i - 1][0]) * (mpp?.x ?? 1), (pts[i][1] - pts[i - 1][1]) * (mpp?.y ?? 1));
+  return len;
+}
+
 /** even-odd point-in-area test over every ring of a Polygon / MultiPolygon (holes are outside); false for others */
 export function insideArea(g: GeometryDTO, [x, y]: PositionDTO): boolean {
   const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
