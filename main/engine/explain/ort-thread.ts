@@ -8,10 +8,9 @@
  * holds the process up only while a call is pending; when it dies, the calls in flight and its sessions fail with
  * the reason, and the next create starts a new one.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { workerUrl } from '../../base/worker-url.js';
 
 /** What the engine uses of a session: ort.InferenceSession satisfies it, and so does a session on the ORT thread. */
 export interface OrtSession {
@@ -27,10 +26,7 @@ interface Reply { id: number; ok: boolean; name?: string; message?: string; sid?
 
 /** The worker's URL: beside this module, else beside the Electron bundle, else in the source tree. */
 export function ortWorkerUrl(): URL {
-  const here = new URL('./ort-worker.mjs', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const src = new URL('../../main/engine/explain/ort-worker.mjs', import.meta.url);
-  return existsSync(fileURLToPath(src)) ? src : here;
+  return workerUrl(import.meta.url, 'ort-worker.mjs', 'engine/explain');
 }
 
 class OrtThread {

@@ -15,9 +15,8 @@
  * - The worker is found next to this module (dev / tsx) or next to the bundled dist/electron/main.js
  *   (scripts/build-electron.mjs copies it and the .mjs modules it imports there).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { WorkerPool, WorkerTaskError, defaultPoolSize } from '../../base/worker-pool.js';
+import { workerUrl } from '../../base/worker-url.js';
 import { AbortError, isAbortError, throwIfAborted } from '../../base/abort.js';
 import { decode as registryDecode, errorFromWire, type Decoded } from './codec-registry.mjs';
 
@@ -28,10 +27,7 @@ export const INLINE_MAX_PIXELS = 64 * 64;
 
 /** The codec worker's URL: beside this module, else beside the Electron bundle, else in the source tree. */
 export function codecWorkerUrl(): URL {
-  const here = new URL('./codec-worker.mjs', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const src = new URL('../../main/engine/tiff/codec-worker.mjs', import.meta.url);
-  return existsSync(fileURLToPath(src)) ? src : here;
+  return workerUrl(import.meta.url, 'codec-worker.mjs', 'engine/tiff');
 }
 
 /** A new pool over the codec worker (the shared one is codecPool()). */

@@ -7,6 +7,7 @@
  */
 import { Clipper, ClipType, EndType, FillRule, JoinType, PolyTreeD, type PathD, type PathsD, type PolyPathD } from 'clipper2-ts';
 import type { GeometryDTO, PositionDTO, RingDTO } from '../../../../main/contract/annotations.js';
+import { ringsOf } from './geometry.js';
 
 /** decimal places Clipper keeps (it works on integers): 0.01 level-0 px */
 const PRECISION = 2;
@@ -26,8 +27,7 @@ export function strokeArea(pts: PositionDTO[], radius: number, arc = radius / 20
 /** the rings of an area geometry as Clipper paths (closing duplicates dropped); other geometries have none */
 function pathsOf(g: GeometryDTO | null): PathsD {
   if (!g) return [];
-  const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
-  return polys.flat().map((r) => (r.length > 1 && r[0][0] === r[r.length - 1][0] && r[0][1] === r[r.length - 1][1] ? r.slice(0, -1) : r).map(([x, y]) => ({ x, y })));
+  return ringsOf(g).map((r) => (r.length > 1 && r[0][0] === r[r.length - 1][0] && r[0][1] === r[r.length - 1][1] ? r.slice(0, -1) : r).map(([x, y]) => ({ x, y })));
 }
 
 const ringOf = (p: PathD): RingDTO => {

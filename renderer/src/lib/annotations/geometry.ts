@@ -63,7 +63,7 @@ export function translate(a: Pick<AnnotationDTO, 'shape' | 'geometry'>, dx: numb
 }
 
 /** the rings of a Polygon / MultiPolygon in one list (polygon by polygon, exterior first); other geometries: none */
-function ringsOf(g: GeometryDTO): RingDTO[] {
+export function ringsOf(g: GeometryDTO): RingDTO[] {
   return g.type === 'Polygon' ? g.coordinates : g.type === 'MultiPolygon' ? g.coordinates.flat() : [];
 }
 /** the same Polygon / MultiPolygon with its rings (as ringsOf lists them) replaced */
@@ -191,9 +191,8 @@ export function scaledLength(pts: PositionDTO[], mpp: { x: number; y: number } |
 
 /** even-odd point-in-area test over every ring of a Polygon / MultiPolygon (holes are outside); false for others */
 export function insideArea(g: GeometryDTO, [x, y]: PositionDTO): boolean {
-  const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
   let inside = false;
-  for (const r of polys.flat()) {
+  for (const r of ringsOf(g)) {
     for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
       const [ax, ay] = r[i], [bx, by] = r[j];
       if ((ay > y) !== (by > y) && x < ((bx - ax) * (y - ay)) / (by - ay) + ax) inside = !inside;
