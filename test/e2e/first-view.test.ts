@@ -61,6 +61,7 @@ async function withSlide(slide: string, viewport: { width: number; height: numbe
     });
     // the page time the viewer first reported every visible tile drawn
     await page.addInitScript(() => {
+      performance.setResourceTimingBufferSize(100_000); // the default 250 entries could drop the late ones
       const w = window as unknown as { __readyAt?: number };
       new MutationObserver(() => {
         if (w.__readyAt === undefined && document.querySelector('[data-testid=viewer][data-state=ready]')) w.__readyAt = performance.now();
@@ -89,7 +90,9 @@ test('fitted view, resize and navigator at 1280×720 (CMU-1-Small-Region.svs, on
     });
 
     await t.test('the associated images (label, macro, thumbnail) are asked for only after the first view is drawn', async () => {
-      await page.locator('figure img').first().waitFor({ state: 'visible', timeout: 10_000 });
+      // an <img> shows (it has a size) before its response ends, and a resource entry is recorded only at the end:
+      // wait for the entry itself
+      await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/associated/')), undefined, { timeout: 10_000 });
       const r = await page.evaluate(() => {
         const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
         return {
