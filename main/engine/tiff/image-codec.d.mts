@@ -5,6 +5,8 @@ export declare function decodeIntoBand(bytes: Uint8Array, band: ArrayBuffer | Sh
 export interface JpegInfo { width: number; height: number; comps: { id: number; h: number; v: number }[]; jfif: boolean; adobe: number | null }
 export declare function jpegInfo(bytes: Uint8Array): JpegInfo | null;
 export declare function ycbcrSampling(info: JpegInfo | null): [number, number] | null;
-export declare function tiffOfTiles(jpegs: Uint8Array[], tileWidth: number, tileHeight: number, sampling: [number, number], vertical?: boolean): Buffer;
+export interface TileColour { rgb: boolean; sampling: [number, number] }
+export declare function tileColour(info: JpegInfo | null): TileColour | null;
+export declare function tiffOfTiles(jpegs: Uint8Array[], tileWidth: number, tileHeight: number, colour: TileColour | [number, number], vertical?: boolean): Buffer;
 export declare function decodeTileStack(jpegs: Uint8Array[]): Promise<{ data: Buffer; width: number; height: number } | null>;
 export declare function decodeRun(jpegs: Uint8Array[], xs: number[], widths: number[], height: number, out: ArrayBuffer | SharedArrayBuffer, width: number): Promise<void>;

@@ -81,10 +81,29 @@ export function ycbcrSampling(info) {
   return [y.h, y.v];
 }
 
-/** A one-row tiled TIFF (JPEG compression, YCbCr) holding `jpegs` as its tiles, each tw × th. */
-export function tiffOfTiles(jpegs, tw, th, sampling, vertical = false) {
+/**
+ * How a TIFF states what libjpeg makes of a JPEG's 3 components when it decodes it alone: { rgb: false, sampling }
+ * for YCbCr (Photometric 6 with its YCbCrSubSampling), { rgb: true, sampling: [1, 1] } for components coded as R, G,
+ * B without subsampling (Photometric 2: libtiff hands the components over as they are, as libjpeg's RGB → RGB does);
+ * null otherwise.
+ */
+export function tileColour(info) {
+  const sampling = ycbcrSampling(info);
+  if (sampling) return { rgb: false, sampling };
+  if (!info || info.comps.length !== 3 || !info.comps.every((c) => c.h === 1 && c.v === 1)) return null;
+  const [r, g, b] = info.comps;
+  const rgb = !info.jfif && (info.adobe !== null ? info.adobe === 0 : r.id === 0x52 && g.id === 0x47 && b.id === 0x42);
+  return rgb ? { rgb: true, sampling: [1, 1] } : null;
+}
+
+/**
+ * A one-row (or, `vertical`, one-column) tiled TIFF (JPEG compression) holding `jpegs` as its tiles, each tw × th;
+ * `colour` from tileColour (a bare [h, v] sampling means YCbCr).
+ */
+export function tiffOfTiles(jpegs, tw, th, colour, vertical = false) {
+  const { rgb, sampling } = Array.isArray(colour) ? { rgb: false, sampling: colour } : colour;
   const n = jpegs.length;
-  const entries = 12;
+  const entries = rgb ? 11 : 12;
   const ifd = 8;
   const bps = ifd + 2 + entries * 12 + 4;
   const offs = bps + 6;
@@ -113,14 +132,14 @@ export function tiffOfTiles(jpegs, tw, th, sampling, vertical = false) {
   entry(257, LONG, 1, vertical ? n * th : th); // ImageLength
   entry(258, SHORT, 3, bps); // BitsPerSample 8,8,8
   entry(259, SHORT, 1, 7); // Compression: JPEG
-  entry(262, SHORT, 1, 6); // PhotometricInterpretation: YCbCr
+  entry(262, SHORT, 1, rgb ? 2 : 6); // PhotometricInterpretation: RGB or YCbCr
   entry(277, SHORT, 1, 3); // SamplesPerPixel
   entry(284, SHORT, 1, 1); // PlanarConfiguration: contiguous
   entry(322, SHORT, 1, tw); // TileWidth
   entry(323, SHORT, 1, th); // TileLength
   entry(324, LONG, n, n === 1 ? data : offs); // TileOffsets
   entry(325, LONG, n, n === 1 ? jpegs[0].byteLength : counts); // TileByteCounts
-  entry(530, SHORT, 2, sampling[0], sampling[1]); // YCbCrSubSampling
+  if (!rgb) entry(530, SHORT, 2, sampling[0], sampling[1]); // YCbCrSubSampling
   t.writeUInt32LE(0, e); // no next IFD
   for (let k = 0; k < 3; k++) t.writeUInt16LE(8, bps + 2 * k);
   for (let i = 0; i < n; i++) {
@@ -146,8 +165,8 @@ export function tiffOfTiles(jpegs, tw, th, sampling, vertical = false) {
 export async function decodeTileStack(jpegs) {
   const f = uniformTiles(jpegs);
   if (!f) return null;
-  const { tw, th, sampling } = f;
-  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, sampling, true), { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+  const { tw, th, colour } = f;
+  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, colour, true), { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
   if (got.channels !== 3 || got.width !== tw || got.height !== th * jpegs.length) throw new Error(`decoded tile stack is ${got.width}×${got.height}×${got.channels}, expected ${tw}×${th * jpegs.length}×3`);
   return { data, width: tw, height: th };
 }
@@ -158,16 +177,16 @@ export async function decodeTileStack(jpegs) {
  */
 function uniformTiles(jpegs) {
   const info = jpegInfo(jpegs[0]);
-  const sampling = ycbcrSampling(info);
-  if (sampling === null || info.width % 16 !== 0 || info.height % 16 !== 0) return null;
+  const colour = tileColour(info);
+  if (colour === null || info.width % 16 !== 0 || info.height % 16 !== 0) return null;
   const tw = info.width;
   const th = info.height;
   for (let i = 1; i < jpegs.length; i++) {
     const o = jpegInfo(jpegs[i]);
-    const s = ycbcrSampling(o);
-    if (!o || o.width !== tw || o.height !== th || s === null || s[0] !== sampling[0] || s[1] !== sampling[1]) return null;
+    const c = tileColour(o);
+    if (!o || o.width !== tw || o.height !== th || c === null || c.rgb !== colour.rgb || c.sampling[0] !== colour.sampling[0] || c.sampling[1] !== colour.sampling[1]) return null;
   }
-  return { tw, th, sampling };
+  return { tw, th, colour };
 }
 
 export async function decodeRun(jpegs, xs, widths, height, out, width) {
@@ -178,8 +197,8 @@ export async function decodeRun(jpegs, xs, widths, height, out, width) {
     return;
   }
   const runWidth = xs[xs.length - 1] + widths[widths.length - 1];
-  const { tw, th, sampling } = f;
-  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, sampling), { failOn: 'error' })
+  const { tw, th, colour } = f;
+  const { data, info: got } = await sharp(tiffOfTiles(jpegs, tw, th, colour), { failOn: 'error' })
     .extract({ left: 0, top: 0, width: runWidth, height })
     .raw()
     .toBuffer({ resolveWithObject: true });
