@@ -157,3 +157,33 @@ test('writeNpy output decodes identically with a non-aligned view', () => {
   assert.deepEqual(Array.from(decodeNpy(shifted.subarray(1)).data), [1.5, -2, 3]);
   writeFileSync(join(dir, 'x.npy'), bytes);
 });
+
+test('view: aligned little-endian float32 in C order shares the caller\'s bytes; anything else is a copy', async () => {
+  const bytes = encodeNpy({ data: Float32Array.from([1.5, -2, 3, 4]), dims: [2, 2] });
+  const v = decodeNpy(bytes, 'v.npy', { view: true });
+  assert.deepEqual(Array.from(v.data), [1.5, -2, 3, 4]);
+  new DataView(bytes.buffer).setFloat32(bytes.length - 4, 9, true);
+  assert.equal(v.data[3], 9, 'a view: the change to the bytes shows');
+  assert.equal(decodeNpy(bytes).data[3], 9);
+  const copy = decodeNpy(bytes);
+  new DataView(bytes.buffer).setFloat32(bytes.length - 4, 7, true);
+  assert.equal(copy.data[3], 9, 'without view: a copy');
+  // misaligned, big-endian and Fortran order: decoded into a copy even when a view is asked for
+  const shifted = new Uint8Array(bytes.length + 1);
+  shifted.set(bytes, 1);
+  const s = decodeNpy(shifted.subarray(1), 's.npy', { view: true });
+  shifted[shifted.length - 1] ^= 0xff;
+  assert.deepEqual(Array.from(s.data), [1.5, -2, 3, 7]);
+  const payload = new Uint8Array(8);
+  new DataView(payload.buffer).setFloat32(0, 5, false);
+  new DataView(payload.buffer).setFloat32(4, 6, false);
+  assert.deepEqual(Array.from(decodeNpy(handMade("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", payload), 'b.npy', { view: true }).data), [5, 6]);
+  const f = new Uint8Array(new Float32Array([0, 3, 1, 4, 2, 5]).buffer);
+  assert.deepEqual(Array.from(decodeNpy(handMade("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", f), 'f.npy', { view: true }).data), [0, 1, 2, 3, 4, 5]);
+  // readNpy owns the file's bytes: a view of them, values right
+  const p = join(dir, 'view.npy');
+  await writeNpy(p, { data: Float32Array.from({ length: 1000 }, (_, i) => ref(i)), dims: [10, 100] });
+  const r = await readNpy(p);
+  assert.deepEqual(Array.from(r.data.subarray(0, 3)), [ref(0), ref(1), ref(2)]);
+  assert.ok(r.data.buffer.byteLength >= r.data.byteLength + 64, 'the header shares the buffer: a view of the file bytes');
+});
