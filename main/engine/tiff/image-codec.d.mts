@@ -7,6 +7,6 @@ export declare function jpegInfo(bytes: Uint8Array): JpegInfo | null;
 export declare function ycbcrSampling(info: JpegInfo | null): [number, number] | null;
 export interface TileColour { rgb: boolean; sampling: [number, number] }
 export declare function tileColour(info: JpegInfo | null): TileColour | null;
-export declare function tiffOfTiles(jpegs: Uint8Array[], tileWidth: number, tileHeight: number, colour: TileColour | [number, number], vertical?: boolean): Buffer;
+export declare function tiffOfTiles(jpegs: Uint8Array[], tileWidth: number, tileHeight: number, colour: TileColour, vertical?: boolean): Buffer;
 export declare function decodeTileStack(jpegs: Uint8Array[]): Promise<{ data: Buffer; width: number; height: number } | null>;
 export declare function decodeRun(jpegs: Uint8Array[], xs: number[], widths: number[], height: number, out: ArrayBuffer | SharedArrayBuffer, width: number): Promise<void>;

@@ -76,8 +76,7 @@ export function jpegInfo(b) {
 export function ycbcrSampling(info) {
   if (!info || info.comps.length !== 3) return null;
   const [y, cb, cr] = info.comps;
-  const rgb = !info.jfif && (info.adobe !== null ? info.adobe === 0 : y.id === 0x52 && cb.id === 0x47 && cr.id === 0x42);
-  if (rgb || cb.h !== 1 || cb.v !== 1 || cr.h !== 1 || cr.v !== 1 || ![1, 2, 4].includes(y.h) || ![1, 2, 4].includes(y.v)) return null;
+  if (codedAsRgb(info) || cb.h !== 1 || cb.v !== 1 || cr.h !== 1 || cr.v !== 1 || ![1, 2, 4].includes(y.h) || ![1, 2, 4].includes(y.v)) return null;
   return [y.h, y.v];
 }
 
@@ -91,17 +90,19 @@ export function tileColour(info) {
   const sampling = ycbcrSampling(info);
   if (sampling) return { rgb: false, sampling };
   if (!info || info.comps.length !== 3 || !info.comps.every((c) => c.h === 1 && c.v === 1)) return null;
-  const [r, g, b] = info.comps;
-  const rgb = !info.jfif && (info.adobe !== null ? info.adobe === 0 : r.id === 0x52 && g.id === 0x47 && b.id === 0x42);
-  return rgb ? { rgb: true, sampling: [1, 1] } : null;
+  return codedAsRgb(info) ? { rgb: true, sampling: [1, 1] } : null;
 }
 
-/**
- * A one-row (or, `vertical`, one-column) tiled TIFF (JPEG compression) holding `jpegs` as its tiles, each tw × th;
- * `colour` from tileColour (a bare [h, v] sampling means YCbCr).
- */
+/** libjpeg's guess for 3 components: RGB without a JFIF marker when an Adobe marker says transform 0, or, with no
+ * Adobe marker, when the component ids are 'R', 'G', 'B'; YCbCr otherwise */
+function codedAsRgb(info) {
+  const [a, b, c] = info.comps;
+  return !info.jfif && (info.adobe !== null ? info.adobe === 0 : a.id === 0x52 && b.id === 0x47 && c.id === 0x42);
+}
+
+/** A one-row (or, `vertical`, one-column) tiled TIFF (JPEG compression) holding `jpegs` as its tiles, each tw × th. */
 export function tiffOfTiles(jpegs, tw, th, colour, vertical = false) {
-  const { rgb, sampling } = Array.isArray(colour) ? { rgb: false, sampling: colour } : colour;
+  const { rgb, sampling } = colour;
   const n = jpegs.length;
   const entries = rgb ? 11 : 12;
   const ifd = 8;
@@ -152,12 +153,6 @@ export function tiffOfTiles(jpegs, tw, th, colour, vertical = false) {
 }
 
 /**
- * Decodes a run of adjacent JPEG tiles side by side into `out` (rows `width` RGB pixels): tile i at column xs[i],
- * clipped to widths[i] × height. Tiles of one size (a multiple of 16, as TIFF tiles must be) that libjpeg decodes as
- * YCbCr go through libvips as one tiled TIFF — one sharp call for the run instead of one per tile, the same libjpeg
- * decode (accurate IDCT, fancy upsampling) and so the same pixels; anything else decodes tile by tile.
- */
-/**
  * JPEG tiles of one size and sampling decoded in one call, stacked: tile i's RGB pixels are rows i·th … (i+1)·th − 1
  * of the result, i.e. the contiguous bytes [i·tw·th·3, (i+1)·tw·th·3). The same libjpeg decode as a tile alone (the
  * tiles are read as one in-memory tiled TIFF). Resolves with null when the tiles do not allow it (sizes, sampling).
@@ -172,8 +167,8 @@ export async function decodeTileStack(jpegs) {
 }
 
 /**
- * The tiles' common size and YCbCr sampling when one in-memory tiled TIFF can describe them all exactly as libjpeg
- * would decode each alone (same size, a multiple of 16, same sampling); else null.
+ * The tiles' common size and colour coding (tileColour) when one in-memory tiled TIFF can describe them all exactly as
+ * libjpeg would decode each alone (same size, a multiple of 16, same coding and sampling); else null.
  */
 function uniformTiles(jpegs) {
   const info = jpegInfo(jpegs[0]);
@@ -189,6 +184,12 @@ function uniformTiles(jpegs) {
   return { tw, th, colour };
 }
 
+/**
+ * Decodes a run of adjacent JPEG tiles side by side into `out` (rows `width` RGB pixels): tile i at column xs[i],
+ * clipped to widths[i] × height. Tiles of one size (a multiple of 16, as TIFF tiles must be) that a TIFF can state
+ * (tileColour: YCbCr, or RGB-coded 4:4:4) go through libvips as one tiled TIFF — one sharp call for the run instead of one per tile, the same libjpeg
+ * decode (accurate IDCT, fancy upsampling) and so the same pixels; anything else decodes tile by tile.
+ */
 export async function decodeRun(jpegs, xs, widths, height, out, width) {
   const f = uniformTiles(jpegs);
   const whole = f !== null && height <= f.th && jpegs.every((_, i) => xs[i] === i * f.tw && widths[i] <= f.tw);
