@@ -186,9 +186,10 @@ function uniformTiles(jpegs) {
 
 /**
  * Decodes a run of adjacent JPEG tiles side by side into `out` (rows `width` RGB pixels): tile i at column xs[i],
- * clipped to widths[i] × height. Tiles of one size (a multiple of 16, as TIFF tiles must be) that a TIFF can state
- * (tileColour: YCbCr, or RGB-coded 4:4:4) go through libvips as one tiled TIFF — one sharp call for the run instead of one per tile, the same libjpeg
- * decode (accurate IDCT, fancy upsampling) and so the same pixels; anything else decodes tile by tile.
+ * clipped to widths[i] × height. Tiles of one size (a multiple of 16, as TIFF tiles must be) whose coding a TIFF can
+ * state (tileColour: YCbCr, or RGB-coded 4:4:4) go through libvips as one tiled TIFF — one sharp call for the run
+ * instead of one per tile, the same libjpeg decode (accurate IDCT, fancy upsampling) and so the same pixels; anything
+ * else decodes tile by tile.
  */
 export async function decodeRun(jpegs, xs, widths, height, out, width) {
   const f = uniformTiles(jpegs);
