@@ -2,8 +2,9 @@
  * End-to-end: the trust check on a region's patches, in Chromium against the HTTP host. On a generated H&E-like
  * slide (2000 px at 0.5 µm/px) with the shipped model he-cellularity (224 level-0 px patches), draw a rectangle
  * annotation over x 880..1420, y 250..520 (the grid centres inside: (1008, 336) and (1232, 336)), name it, and
- * "Check explanations in this region…" from the annotation panel: the trust panel says which patches, runs the
- * randomization check on both, and shows the verdict and the chart with a band over the 2 patches.
+ * "Check explanations in this region…" from the annotation panel: the trust panel says which patches (outlined and
+ * numbered on the slide while it is open), runs the randomization check on both, and shows the verdict and the chart
+ * with a band over the 2 patches.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +49,34 @@ test('trust check from a selected region annotation: its patches, progress, verd
     await page.getByTestId('trust-run').click();
     await page.getByTestId('trust-progress').waitFor({ state: 'visible', timeout: 10_000 });
     assert.equal((await page.getByTestId('trust-region').innerText()).trim(), '2 patches from region Tumour 1');
+    // the two patches outlined on the slide, numbered in the report's order, where the grid puts them
+    const marks = page.getByTestId('trust-patch');
+    assert.equal(await marks.count(), 2);
+    // the dialog sits over the region: the slide pans them into view beside it
+    const outlinesClear = async (when: string) => {
+      await page.waitForSelector('[data-testid=viewer][data-moving="0"]', { timeout: 10_000 });
+      await page.waitForTimeout(300);
+      await page.waitForSelector('[data-testid=viewer][data-moving="0"]', { timeout: 10_000 });
+      const dialog = (await page.locator('[data-testid=trust-panel]').boundingBox())!;
+      const stage = (await page.getByTestId('viewer').boundingBox())!;
+      for (let i = 0; i < 2; i++) {
+        const box = (await marks.nth(i).boundingBox())!;
+        const clear = box.x + box.width <= dialog.x || box.x >= dialog.x + dialog.width || box.y + box.height <= dialog.y || box.y >= dialog.y + dialog.height;
+        assert.ok(clear, `${when}: patch ${i + 1} ${JSON.stringify(box)} is clear of the dialog ${JSON.stringify(dialog)}`);
+        const inside = box.x >= stage.x && box.y >= stage.y && box.x + box.width <= stage.x + stage.width && box.y + box.height <= stage.y + stage.height;
+        assert.ok(inside, `${when}: patch ${i + 1} ${JSON.stringify(box)} is in view ${JSON.stringify(stage)}`);
+      }
+    };
+    await outlinesClear('while running');
+    for (const [i, x] of [896, 1120].entries()) {
+      const box = (await marks.nth(i).boundingBox())!;
+      const a = await toScreen(page, x, 224), b = await toScreen(page, x + 224, 448);
+      const near = (u: number, v: number) => Math.abs(u - v) < 3;
+      assert.ok(near(box.x, a.x) && near(box.y, a.y) && near(box.x + box.width, b.x) && near(box.y + box.height, b.y), `patch ${i + 1} outline ${JSON.stringify(box)} vs ${JSON.stringify([a, b])}`);
+      assert.equal((await marks.nth(i).innerText()).trim(), String(i + 1));
+    }
     await page.waitForSelector('[data-testid=trust-panel][data-state=done]', { timeout: 200_000 });
+    await outlinesClear('with the result shown (the dialog grew)');
     // the request carried the annotation's rectangle, not points
     const body = posted[0] as { region: { name: string; geometry: { type: string; coordinates: number[][][] } }; points?: unknown };
     assert.equal(body.points, undefined);
@@ -69,5 +97,6 @@ test('trust check from a selected region annotation: its patches, progress, verd
     if (process.env.GLASSBOX_DEBUG_SHOTS) writeFileSync('/tmp/trust-region-e2e.png', await page.screenshot());
     await page.getByTestId('trust-close').click();
     await panel.waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('trust-patch').count(), 0, 'the outlines go with the panel');
   });
 });

@@ -54,6 +54,9 @@ export const an = $state({
   t0: 0,
 });
 
+/** the patches a region's trust check runs on, outlined and numbered on the slide while its panel is open */
+export const trustMarks = $state({ patches: [] as RectDTO[] });
+
 /** "Explain this patch" (right-click / E on a point): the side panel's state */
 export const ex = $state({
   open: false,
