@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../app/server/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -20,117 +19,17 @@ import { presetRegions, writeSyntheticSlide } from '../fixtures/synthetic-slide.
 import { writeProbePackage } from '../analysis/probe.js';
 import { ResultCache } from '../../main/engine/analysis/index.js';
 import { CHROMIUM, CHROMIUM_ARGS, RENDERER_DIST, ensureRendererBuilt } from './support.js';
+import {
+  GLASS, SCREENSHOTS, VIRIDIS_BOTTOM, VIRIDIS_TOP, analyse, colourAt, dist, eventually, openSlide, progressDone, save, settle, shot, toScreen, zoomOf,
+  zoomTo, type Rgb,
+} from './heatmap-support.js';
 
 const SKIP_NO_CHROMIUM = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: e2e heatmap tests skipped`;
-const SCREENSHOTS = process.env.GLASSBOX_SCREENSHOTS === '1';
-const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 
 // level-0 geometry of the fixture (0.5 µm/px; the probe reads at 1 µm/px, so one cell = 8 model px = 16 level-0 px)
 const W = 12000, H = 8000;
 const RED = { x: 1088, y: 816, w: 3008, h: 2000 }; // edges on 16-px cell boundaries, inside 128-px patches
 const BLUE = { x: 5008, y: 2000, w: 6000, h: 5000 };
-
-type Rgb = [number, number, number];
-
-async function openSlide(page: Page, path: string): Promise<void> {
-  await page.getByTestId('open-button').click();
-  const input = page.getByTestId('path-input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(path);
-  await input.press('Enter');
-  await page.waitForSelector('[data-testid=viewer][data-state=ready]', { timeout: 30_000 });
-}
-
-/** level-0 (x, y) → viewer-element CSS px, from the view rectangle the viewer publishes (data-view) */
-async function toScreen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  const view = (await page.getByTestId('viewer').getAttribute('data-view'))!.split(',').map(Number);
-  const box = (await page.getByTestId('viewer').boundingBox())!;
-  return { x: ((x - view[0]) / view[2]) * box.width, y: ((y - view[1]) / view[3]) * box.height };
-}
-
-/** mean RGB of a 3×3 block of the viewer's screenshot around level-0 (x, y) */
-async function colourAt(png: Buffer, page: Page, x: number, y: number): Promise<Rgb> {
-  const p = await toScreen(page, x, y);
-  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const cx = Math.round(p.x), cy = Math.round(p.y);
-  assert.ok(cx >= 1 && cy >= 1 && cx < info.width - 1 && cy < info.height - 1, `(${x}, ${y}) is on screen at (${cx}, ${cy})`);
-  const s = [0, 0, 0];
-  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) for (let c = 0; c < 3; c++) s[c] += data[((cy + dy) * info.width + cx + dx) * 3 + c];
-  return s.map((v) => Math.round(v / 9)) as Rgb;
-}
-
-const dist = (a: Rgb, b: Rgb) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-const VIRIDIS_TOP: Rgb = [253, 231, 37];
-const VIRIDIS_BOTTOM: Rgb = [68, 1, 84];
-const GLASS: Rgb = [255, 255, 255];
-
-async function shot(page: Page): Promise<Buffer> {
-  return page.getByTestId('viewer').screenshot();
-}
-
-/** waits until the viewer has settled (tiles drawn, no animation) */
-async function settle(page: Page): Promise<void> {
-  await page.waitForSelector('[data-testid=viewer][data-state=ready]', { timeout: 20_000 });
-  let prev = await shot(page);
-  for (let i = 0; i < 12; i++) {
-    await page.waitForTimeout(250);
-    const cur = await shot(page);
-    if (cur.equals(prev)) return;
-    prev = cur;
-  }
-}
-
-async function zoomOf(page: Page): Promise<number> {
-  return Number(await page.getByTestId('viewer').getAttribute('data-zoom'));
-}
-
-/** fit the slide (key 0), then wheel-zoom around level-0 (x, y) as a user would until ≥ `zoom` screen px per px */
-async function zoomTo(page: Page, x: number, y: number, zoom: number): Promise<void> {
-  await page.locator('body').click({ position: { x: 2, y: 60 } }).catch(() => undefined);
-  await page.keyboard.press('0');
-  await settle(page);
-  const box = (await page.getByTestId('viewer').boundingBox())!;
-  for (let i = 0; i < 30 && (await zoomOf(page)) < zoom; i++) {
-    const p = await toScreen(page, x, y);
-    await page.mouse.move(box.x + p.x, box.y + p.y);
-    await page.mouse.wheel(0, -120);
-    await page.waitForTimeout(120);
-  }
-  await settle(page);
-}
-
-/** retries a pixel check while cells stream in */
-async function eventually(fn: () => Promise<void>, ms = 15_000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() - t0 > ms) throw e;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-}
-
-async function analyse(page: Page): Promise<number> {
-  const t0 = Date.now();
-  const prog = page.getByTestId('analysis-progress');
-  const before = (await prog.count()) ? await prog.getAttribute('data-id') : null;
-  await page.getByTestId('analyse-button').click();
-  await page.waitForFunction((prev) => {
-    const p = document.querySelector('[data-testid=analysis-progress]');
-    return !!p && p.getAttribute('data-id') !== prev && document.querySelector('[data-testid=viewer]')?.getAttribute('data-heatmap') === 'drawn';
-  }, before, { timeout: 20_000 });
-  return Date.now() - t0;
-}
-
-const progressDone = async (page: Page) => Number((await page.getByTestId('progress-text').innerText()).split('/')[0].replace(/[^\d]/g, ''));
-
-async function save(page: Page, name: string): Promise<void> {
-  if (!SCREENSHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  writeFileSync(join(SHOTS, name), await page.screenshot());
-}
 
 test('heatmap layer end-to-end in Chromium against the HTTP host', { skip: SKIP_NO_CHROMIUM, timeout: 400_000 }, async (t) => {
   ensureRendererBuilt();
