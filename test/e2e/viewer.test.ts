@@ -166,7 +166,7 @@ test('viewer end-to-end in Chromium against the HTTP host', { skip: SKIP_NO_CHRO
       assert.equal(await page.getByTestId('error').count(), 0, 'error dismissed');
     });
 
-    await t.test('TCGA JPEG 2000 slide without mpp: "resolution unknown" notice, mpp override shows the scale bar', { skip: SKIP_NO_SLIDES }, async () => {
+    await t.test('TCGA JPEG 2000 slide without mpp: "resolution unknown" notice, sizes in px; the mpp override shows the scale bar and µm', { skip: SKIP_NO_SLIDES }, async () => {
       await openViaDialog(page, TCGA);
       const notice = page.getByTestId('mpp-notice');
       await notice.waitFor({ state: 'visible', timeout: 20000 });
@@ -175,11 +175,31 @@ test('viewer end-to-end in Chromium against the HTTP host', { skip: SKIP_NO_CHRO
       await waitForTiles(page, 60000);
       const st = await viewerPixels(page);
       assert.ok(st.stdev > 5 && st.contentFraction > 0.05, `J2K tiles draw: ${JSON.stringify(st)}`);
+      // a rectangle drawn without a pixel size: measured in level-0 px, and the panel says why
+      await page.keyboard.press('l');
+      await page.getByTestId('annotation-panel').waitFor({ state: 'visible' });
+      await page.keyboard.press('r');
+      const vb = (await page.getByTestId('viewer').boundingBox())!;
+      await page.mouse.move(vb.x + vb.width * 0.3, vb.y + vb.height * 0.5);
+      await page.mouse.down();
+      await page.mouse.move(vb.x + vb.width * 0.45, vb.y + vb.height * 0.7, { steps: 5 });
+      await page.mouse.up();
+      const dl = page.getByTestId('ann-measurements');
+      await page.waitForSelector('[data-testid=ann-measurements][data-unit=px]', { timeout: 10_000 });
+      const areaPx = Number(await dl.getAttribute('data-area-px'));
+      assert.ok(areaPx > 1000, `a drawn area: ${areaPx} px²`);
+      assert.equal(await page.getByTestId('ann-area').innerText(), `${Math.round(areaPx).toLocaleString('en-US')} px²`);
+      assert.match(await page.getByTestId('ann-px-note').innerText(), /µm per pixel is unknown: sizes are in level-0 pixels/);
       await page.getByTestId('mpp-input').fill('0.5');
       await page.getByTestId('mpp-input').press('Enter');
       await page.getByTestId('scalebar').waitFor({ state: 'visible', timeout: 5000 });
-      assert.match(await page.getByTestId('mpp-info').innerText(), /0\.5000 × 0\.5000 µm\/px\s*user/);
       assert.equal(await page.getByTestId('mpp-notice').count(), 0);
+      // the same annotation, now in µm²: 0.25 µm² a pixel
+      await page.waitForSelector('[data-testid=ann-measurements][data-unit=um]', { timeout: 10_000 });
+      assert.ok(Math.abs(Number(await dl.getAttribute('data-area')) - areaPx * 0.25) < 1e-6 * areaPx, `${await dl.getAttribute('data-area')} µm² for ${areaPx} px²`);
+      assert.equal(await page.getByTestId('ann-px-note').count(), 0);
+      await page.keyboard.press('i');
+      assert.match(await page.getByTestId('mpp-info').innerText(), /0\.5000 × 0\.5000 µm\/px\s*user/);
     });
 
     await t.test('lost host: tile requests fail → a visible "lost connection" error, page still there', async () => {
