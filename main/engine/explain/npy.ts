@@ -85,9 +85,8 @@ function readerFor(descr: string, where: string): { size: number; read: Reader }
   }
 }
 
-/** Decode `.npy` bytes. `where` names the source (file path) in error messages. */
 /**
- * Decodes a .npy file to float32 in C order. `view`: when the data is already aligned little-endian float32 in C
+ * Decodes `.npy` bytes to float32 in C order; `where` names the source (file path) in error messages. `view`: when the data is already aligned little-endian float32 in C
  * order, return a view of `bytes` instead of a copy (for callers that own `bytes`: a copy of a 100-MB input costs
  * ~0.75 s of page faults on a small VM).
  */

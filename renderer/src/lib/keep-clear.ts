@@ -9,11 +9,7 @@ export interface ImageRect { x: number; y: number; w: number; h: number }
  * of the viewer left or right of it (`zoomOut`: zooming out when they do not fit there; else they stay). Nothing when
  * they are in view and clear of it, or when that strip is too narrow. Returns whether the view moved.
  */
-export function keepClearOf(
-  viewer: OpenSeadragon.Viewer, item: OpenSeadragon.TiledImage, rects: ImageRect[], dialog: Element | null,
-  opts: { zoomOut?: boolean } = {},
-): boolean {
-  if (!dialog || !rects.length) return false;
+function keepClearOf(viewer: OpenSeadragon.Viewer, item: OpenSeadragon.TiledImage, rects: ImageRect[], dialog: Element, opts: { zoomOut?: boolean }): boolean {
   const vr = (viewer.canvas as HTMLElement).getBoundingClientRect();
   const dr = dialog.getBoundingClientRect();
   const x0 = Math.min(...rects.map((r) => r.x)), y0 = Math.min(...rects.map((r) => r.y));
